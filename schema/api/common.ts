@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+
+extendZodWithOpenApi(z);
+
+export { z };
+
+export const Uuid = z.uuid().openapi({ example: '0b6f3b0e-3c4e-4b8e-9a55-2d1f0c7f6a11' });
+export const Timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-24T15:00:00.000Z' });
+
+export const IdParams = z.strictObject({ id: Uuid });
+
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: 'validation_failed' }),
+      message: z.string(),
+      details: z.unknown().optional(),
+    }),
+  })
+  .openapi('Error');
+
+/** Trims, then bounds the length of, a human-entered name. */
+export const Name = (max: number) => z.string().trim().min(1).max(max);

@@ -1,0 +1,106 @@
+import { z, IdParams } from './common.ts';
+import { endpoint } from './endpoint.ts';
+import { LogoutRequest, RefreshRequest, RegisterRequest, TokenRequest, TokenResponse, User } from './auth.ts';
+import {
+  AddMemberRequest,
+  AuditEntry,
+  CreateGroupRequest,
+  Group,
+  Member,
+  MemberParams,
+  PageQuery,
+  UpdateMemberRequest,
+} from './groups.ts';
+import { Channel, CreateChannelRequest, CreateDmRequest } from './channels.ts';
+
+export const authEndpoints = {
+  register: endpoint({
+    method: 'post', path: '/api/auth/register', tag: 'auth', auth: false,
+    summary: 'Create an account', body: RegisterRequest, status: 201, response: User, errors: [409, 429],
+  }),
+  token: endpoint({
+    method: 'post', path: '/api/auth/token', tag: 'auth', auth: false, bodyEncoding: 'form',
+    summary: 'Log in (OAuth2 password flow); `username` may be the email', body: TokenRequest, status: 200,
+    response: TokenResponse, errors: [401, 429],
+  }),
+  refresh: endpoint({
+    method: 'post', path: '/api/auth/refresh', tag: 'auth', auth: false,
+    summary: 'Exchange a refresh token for a new pair; reusing a spent token revokes its whole family',
+    body: RefreshRequest, status: 200, response: TokenResponse, errors: [401],
+  }),
+  logout: endpoint({
+    method: 'post', path: '/api/auth/logout', tag: 'auth', auth: false,
+    summary: "Revoke a refresh token's family", body: LogoutRequest, status: 204, response: null,
+  }),
+  me: endpoint({
+    method: 'get', path: '/api/auth/me', tag: 'auth', auth: true, summary: 'The calling user', status: 200,
+    response: User,
+  }),
+};
+
+export const groupEndpoints = {
+  createGroup: endpoint({
+    method: 'post', path: '/api/groups', tag: 'groups', auth: true,
+    summary: 'Create a group; the caller becomes its owner', body: CreateGroupRequest, status: 201, response: Group,
+  }),
+  listGroups: endpoint({
+    method: 'get', path: '/api/groups', tag: 'groups', auth: true, summary: "The caller's groups", status: 200,
+    response: z.array(Group),
+  }),
+  getGroup: endpoint({
+    method: 'get', path: '/api/groups/:id', tag: 'groups', auth: true, summary: 'One group (members only)',
+    params: IdParams, status: 200, response: Group, errors: [404],
+  }),
+  addMember: endpoint({
+    method: 'post', path: '/api/groups/:id/members', tag: 'groups', auth: true,
+    summary: 'Add a member (owners and admins)', params: IdParams, body: AddMemberRequest, status: 201,
+    response: Member, errors: [403, 404, 409],
+  }),
+  listMembers: endpoint({
+    method: 'get', path: '/api/groups/:id/members', tag: 'groups', auth: true, summary: "The group's members",
+    params: IdParams, status: 200, response: z.array(Member), errors: [404],
+  }),
+  updateMember: endpoint({
+    method: 'patch', path: '/api/groups/:id/members/:user_id', tag: 'groups', auth: true,
+    summary: "Change a member's role (owners and admins)", params: MemberParams, body: UpdateMemberRequest,
+    status: 200, response: Member, errors: [403, 404, 409],
+  }),
+  removeMember: endpoint({
+    method: 'delete', path: '/api/groups/:id/members/:user_id', tag: 'groups', auth: true,
+    summary: 'Remove a member (owners and admins), or leave the group', params: MemberParams, status: 204,
+    response: null, errors: [403, 404, 409],
+  }),
+  auditLog: endpoint({
+    method: 'get', path: '/api/groups/:id/audit', tag: 'groups', auth: true,
+    summary: "The group's audit log, newest first (owners and admins)", params: IdParams, query: PageQuery,
+    status: 200, response: z.array(AuditEntry), errors: [403, 404],
+  }),
+};
+
+export const channelEndpoints = {
+  createChannel: endpoint({
+    method: 'post', path: '/api/groups/:id/channels', tag: 'channels', auth: true,
+    summary: 'Create a channel (members, admins and owners)', params: IdParams, body: CreateChannelRequest,
+    status: 201, response: Channel, errors: [403, 404, 409],
+  }),
+  listChannels: endpoint({
+    method: 'get', path: '/api/groups/:id/channels', tag: 'channels', auth: true, summary: "The group's channels",
+    params: IdParams, status: 200, response: z.array(Channel), errors: [404],
+  }),
+  getChannel: endpoint({
+    method: 'get', path: '/api/channels/:id', tag: 'channels', auth: true,
+    summary: 'One channel (members of its group, or the participants of a DM)', params: IdParams, status: 200,
+    response: Channel, errors: [404],
+  }),
+  openDm: endpoint({
+    method: 'post', path: '/api/dms', tag: 'channels', auth: true,
+    summary: 'The DM channel with a user who shares a group with the caller (201 when new, 200 when it existed)',
+    body: CreateDmRequest, status: 201, response: Channel, errors: [404, 422],
+  }),
+  listDms: endpoint({
+    method: 'get', path: '/api/dms', tag: 'channels', auth: true, summary: "The caller's DM channels",
+    status: 200, response: z.array(Channel),
+  }),
+};
+
+export const endpoints = { ...authEndpoints, ...groupEndpoints, ...channelEndpoints };

@@ -1,0 +1,59 @@
+import { z, Name, Timestamp, Uuid } from './common.ts';
+
+export const Role = z.enum(['owner', 'admin', 'member', 'viewer']).openapi('Role');
+
+export const CreateGroupRequest = z
+  .strictObject({ name: Name(100), description: z.string().trim().max(1000).optional() })
+  .openapi('CreateGroupRequest');
+
+export const Group = z
+  .object({
+    id: Uuid,
+    name: z.string(),
+    description: z.string(),
+    created_by: Uuid.nullable(),
+    created_at: Timestamp,
+    role: Role.openapi({ description: "the caller's role in this group" }),
+  })
+  .openapi('Group');
+
+export const AddMemberRequest = z
+  .strictObject({
+    user_id: Uuid.optional(),
+    username: z.string().min(1).max(32).optional(),
+    role: Role.default('member'),
+  })
+  .refine((body) => (body.user_id === undefined) !== (body.username === undefined), {
+    message: 'give exactly one of user_id and username',
+  })
+  .openapi('AddMemberRequest');
+
+export const UpdateMemberRequest = z.strictObject({ role: Role }).openapi('UpdateMemberRequest');
+
+export const MemberParams = z.strictObject({ id: Uuid, user_id: Uuid });
+
+export const Member = z
+  .object({
+    user_id: Uuid,
+    username: z.string(),
+    display_name: z.string().nullable(),
+    role: Role,
+    joined_at: Timestamp,
+  })
+  .openapi('Member');
+
+export const AuditEntry = z
+  .object({
+    id: z.number().int(),
+    actor_id: Uuid.nullable(),
+    action: z.string(),
+    target_user_id: Uuid.nullable(),
+    details: z.record(z.string(), z.unknown()),
+    created_at: Timestamp,
+  })
+  .openapi('AuditEntry');
+
+export const PageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.coerce.number().int().positive().optional(),
+});

@@ -1,0 +1,60 @@
+import express from 'express';
+import { buildOpenApiDocument, endpoints } from '../schema/index.ts';
+import { authenticate } from './auth/authenticate.ts';
+import { authRateLimit } from './auth/rate-limit.ts';
+import { mountAuthRoutes } from './auth/routes.ts';
+import type { Config } from './config.ts';
+import type { AppContext } from './context.ts';
+import type { Database } from './db/database.ts';
+import { errorHandler, notFoundHandler } from './http/errors.ts';
+import { mountHealthRoutes } from './http/health.ts';
+import { createHttpMetrics } from './http/metrics.ts';
+import { requestLog } from './http/request-log.ts';
+import { securityMiddleware, trustProxySetting } from './http/security.ts';
+import type { Logger } from './logger.ts';
+import { mountChannelRoutes } from './workspace/channels.ts';
+import { mountDmRoutes } from './workspace/dms.ts';
+import { mountGroupRoutes } from './workspace/groups.ts';
+import { mountMemberRoutes } from './workspace/members.ts';
+
+const openApiDocument = buildOpenApiDocument(Object.values(endpoints), { title: 'Teamspace API', version: '1' });
+
+/** The HTTP application: a plain middleware chain, then the routes, then JSON errors for everything else. */
+export function createApp(config: Config, database: Database, log: Logger): express.Express {
+  const sessions = {
+    secret: config.JWT_SECRET,
+    ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
+  };
+  const ctx: AppContext = {
+    config, database, db: database.pool, log, sessions, authenticate: authenticate(database.pool, sessions),
+  };
+  const metrics = createHttpMetrics(config.METRICS_TOKEN);
+
+  const app = express();
+  app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));
+  app.set('query parser', 'simple');
+  app.use(requestLog(log), metrics.middleware, ...securityMiddleware(config.CORS_ORIGINS));
+  app.use(express.json({ limit: config.BODY_LIMIT }));
+  app.use(express.urlencoded({ extended: false, limit: config.BODY_LIMIT, parameterLimit: 50 }));
+
+  mountHealthRoutes(app, database.pool);
+  app.get('/metrics', metrics.endpoint);
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openApiDocument);
+  });
+
+  const api = express.Router();
+  api.use(['/api/auth/register', '/api/auth/token'], ...authRateLimit({
+    limit: config.AUTH_RATE_LIMIT, windowSeconds: config.AUTH_RATE_WINDOW_SECONDS,
+  }));
+  mountAuthRoutes(api, ctx);
+  mountGroupRoutes(api, ctx);
+  mountMemberRoutes(api, ctx);
+  mountChannelRoutes(api, ctx);
+  mountDmRoutes(api, ctx);
+  app.use(api);
+
+  app.use(notFoundHandler, errorHandler);
+  return app;
+}

@@ -1,0 +1,54 @@
+import type { Router } from 'express';
+import { authEndpoints as api } from '../../schema/index.ts';
+import type { AppContext } from '../context.ts';
+import { conflict, unauthorized } from '../http/errors.ts';
+import { mount } from '../http/route.ts';
+import { hashPassword, verifyDecoy, verifyPassword } from './passwords.ts';
+import { endSession, rotateSession, startSession } from './sessions.ts';
+import { findUserForLogin, insertUser, toUser } from './users.ts';
+
+const refreshRefusals = {
+  unknown: 'refresh token is invalid',
+  expired: 'refresh token has expired: log in again',
+  reused: 'refresh token was already used: every session of this login is revoked, log in again',
+  inactive: 'this account is deactivated',
+} as const;
+
+export function mountAuthRoutes(router: Router, app: AppContext): void {
+  const { db, sessions, authenticate, log } = app;
+
+  mount(router, api.register, authenticate, async ({ body }) => {
+    const user = await insertUser(db, {
+      username: body.username,
+      email: body.email,
+      display_name: body.display_name,
+      password_hash: await hashPassword(body.password),
+    });
+    if (!user) throw conflict('that username or email is already registered');
+    log.info({ user_id: user.id }, 'user registered');
+    return toUser(user);
+  });
+
+  mount(router, api.token, authenticate, async ({ body }) => {
+    const user = await findUserForLogin(db, body.username);
+    const valid = user ? await verifyPassword(user.password_hash, body.password) : await verifyDecoy(body.password);
+    if (!user || !valid) throw unauthorized('wrong username or password', 'invalid_credentials');
+    if (!user.is_active) throw unauthorized('this account is deactivated', 'account_inactive');
+    return startSession(db, sessions, user.id);
+  });
+
+  mount(router, api.refresh, authenticate, async ({ body }) => {
+    const outcome = await rotateSession(db, sessions, body.refresh_token);
+    if (!outcome.ok) {
+      if (outcome.reason === 'reused') log.warn('refresh token reuse: token family revoked');
+      throw unauthorized(refreshRefusals[outcome.reason], outcome.reason === 'inactive' ? 'account_inactive' : 'invalid_grant');
+    }
+    return outcome.pair;
+  });
+
+  mount(router, api.logout, authenticate, async ({ body }) => {
+    await endSession(db, body.refresh_token);
+  });
+
+  mount(router, api.me, authenticate, async ({ user }) => toUser(user));
+}

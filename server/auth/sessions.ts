@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { inTransaction, type Queryable } from '../db/database.ts';
+import { hashRefreshToken, newRefreshToken, signAccessToken, type AccessTokenConfig } from './tokens.ts';
+
+export interface SessionConfig extends AccessTokenConfig {
+  refreshTtlDays: number;
+}
+
+export interface TokenPair {
+  access_token: string;
+  refresh_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+}
+
+async function issuePair(db: Queryable, cfg: SessionConfig, userId: string, familyId: string): Promise<TokenPair> {
+  const refresh = newRefreshToken();
+  await db.query(
+    `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
+     VALUES ($1, $2, $3, now() + make_interval(days => $4))`,
+    [userId, familyId, refresh.hash, cfg.refreshTtlDays],
+  );
+  return {
+    access_token: signAccessToken(cfg, userId),
+    refresh_token: refresh.token,
+    token_type: 'bearer',
+    expires_in: cfg.ttlSeconds,
+  };
+}
+
+/** A login: a new token family. */
+export function startSession(db: Queryable, cfg: SessionConfig, userId: string): Promise<TokenPair> {
+  return issuePair(db, cfg, userId, randomUUID());
+}
+
+export type RefreshOutcome =
+  | { ok: true; pair: TokenPair; userId: string }
+  | { ok: false; reason: 'unknown' | 'expired' | 'reused' | 'inactive' };
+
+/**
+ * Spends a refresh token and issues its successor in the same family. A token that was already spent (or whose
+ * family was revoked) means it leaked: the whole family is revoked, logging out the thief and the owner alike.
+ */
+export async function rotateSession(pool: pg.Pool, cfg: SessionConfig, token: string): Promise<RefreshOutcome> {
+  const hash = hashRefreshToken(token);
+  return inTransaction(pool, async (tx) => {
+    const { rows } = await tx.query<{
+      user_id: string;
+      family_id: string;
+      spent: boolean;
+      expired: boolean;
+      is_active: boolean;
+    }>(
+      `SELECT t.user_id, t.family_id, (t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL) AS spent,
+              t.expires_at <= now() AS expired, u.is_active
+         FROM refresh_tokens t JOIN users u ON u.id = t.user_id
+        WHERE t.token_hash = $1 FOR UPDATE OF t`,
+      [hash],
+    );
+    const row = rows[0];
+    if (!row) return { ok: false, reason: 'unknown' };
+    if (row.spent) {
+      await revokeFamily(tx, row.family_id);
+      return { ok: false, reason: 'reused' };
+    }
+    if (row.expired) return { ok: false, reason: 'expired' };
+    if (!row.is_active) {
+      await revokeFamily(tx, row.family_id);
+      return { ok: false, reason: 'inactive' };
+    }
+    await tx.query('UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1', [hash]);
+    return { ok: true, pair: await issuePair(tx, cfg, row.user_id, row.family_id), userId: row.user_id };
+  });
+}
+
+async function revokeFamily(db: Queryable, familyId: string): Promise<void> {
+  await db.query('UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL', [
+    familyId,
+  ]);
+}
+
+/** Logout: revokes the family of the given token; unknown tokens are ignored so logout never leaks validity. */
+export async function endSession(db: Queryable, token: string): Promise<void> {
+  await db.query(
+    `UPDATE refresh_tokens SET revoked_at = now()
+      WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL`,
+    [hashRefreshToken(token)],
+  );
+}

@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+const duration = z.coerce.number().int().positive();
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  JWT_SECRET: z.string().optional(),
+  ACCESS_TOKEN_TTL_SECONDS: duration.default(900),
+  REFRESH_TOKEN_TTL_DAYS: duration.default(30),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((o) => o.trim()).filter(Boolean)),
+  BODY_LIMIT: z.string().regex(/^\d+(b|kb|mb)$/i, 'a size such as 512kb or 1mb').default('1mb'),
+  AUTH_RATE_LIMIT: z.coerce.number().int().positive().default(20),
+  AUTH_RATE_WINDOW_SECONDS: duration.default(60),
+  TRUST_PROXY: z.string().default('loopback'),
+  METRICS_TOKEN: z.string().min(16).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+export type Config = Omit<Env, 'JWT_SECRET'> & { JWT_SECRET: string };
+
+export class ConfigError extends Error {}
+
+/** A secret strong enough to sign tokens: long, and not an obvious placeholder. */
+function weakSecretReason(secret: string): string | undefined {
+  if (secret.length < 32) return 'JWT_SECRET must be at least 32 characters';
+  if (new Set(secret).size < 10) return 'JWT_SECRET is too repetitive';
+  if (/change.?me|secret|example|password/i.test(secret)) return 'JWT_SECRET looks like a placeholder';
+  return undefined;
+}
+
+/** In development, a random secret kept under DATA_DIR so tokens survive restarts. */
+function developmentSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    mkdirSync(dataDir, { recursive: true });
+    const secret = randomBytes(48).toString('base64url');
+    writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+    return secret;
+  }
+}
+
+/** Reads and validates the configuration; throws a ConfigError listing every problem at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  const cfg = parsed.data;
+  let secret = cfg.JWT_SECRET;
+  if (secret !== undefined) {
+    const weak = weakSecretReason(secret);
+    if (weak && cfg.NODE_ENV === 'production') throw new ConfigError(`invalid configuration:\n  ${weak}`);
+  } else if (cfg.NODE_ENV === 'production') {
+    throw new ConfigError('invalid configuration:\n  JWT_SECRET is required when NODE_ENV=production');
+  } else {
+    secret = developmentSecret(cfg.DATA_DIR);
+  }
+  return { ...cfg, DATA_DIR: path.resolve(cfg.DATA_DIR), JWT_SECRET: secret };
+}

@@ -1,0 +1,70 @@
+import type { Request, RequestHandler, Response, Router } from 'express';
+import type { z, ZodType } from 'zod';
+import type { Endpoint } from '../../schema/index.ts';
+import type { AuthUser } from '../auth/users.ts';
+import { ApiError, validationError } from './errors.ts';
+
+type Parsed<T> = [NonNullable<T>] extends [ZodType] ? z.output<NonNullable<T>> : undefined;
+
+export interface RequestContext<E extends Endpoint> {
+  body: Parsed<E['body']>;
+  params: Parsed<E['params']>;
+  query: Parsed<E['query']>;
+  user: E['auth'] extends true ? AuthUser : AuthUser | undefined;
+  req: Request;
+  res: Response;
+}
+
+/** A response whose status differs from the endpoint's usual one (e.g. 200 instead of 201 for an existing DM). */
+export class Reply {
+  readonly status: number;
+  readonly body: unknown;
+  constructor(status: number, body: unknown) {
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export type Handler<E extends Endpoint> = (ctx: RequestContext<E>) => Promise<unknown>;
+
+function parsePart<T extends ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(where, result.error);
+  return result.data;
+}
+
+function checkContentType(req: Request, e: Endpoint): void {
+  const accepted = e.bodyEncoding === 'form' ? ['application/x-www-form-urlencoded', 'application/json'] : ['application/json'];
+  if (!req.is(accepted)) {
+    throw new ApiError(415, 'unsupported_media_type', `send the body as ${accepted.join(' or ')}`);
+  }
+}
+
+/**
+ * Mounts one endpoint: authentication when it asks for it, validation of params, query and body against its
+ * schemas, then the handler; the handler's result is the response body.
+ */
+export function mount<E extends Endpoint>(
+  router: Router,
+  e: E,
+  authenticate: RequestHandler,
+  handler: Handler<E>,
+): void {
+  const run: RequestHandler = async (req, res) => {
+    if (e.body) checkContentType(req, e);
+    const ctx = {
+      params: e.params ? parsePart(e.params, req.params, 'params') : undefined,
+      query: e.query ? parsePart(e.query, req.query, 'query') : undefined,
+      body: e.body ? parsePart(e.body, req.body, 'body') : undefined,
+      user: res.locals.user as AuthUser | undefined,
+      req,
+      res,
+    } as RequestContext<E>;
+    const result = await handler(ctx);
+    const { status, body } = result instanceof Reply ? result : { status: e.status, body: result };
+    if (body === undefined) res.status(status).end();
+    else res.status(status).json(body);
+  };
+  const chain = e.auth ? [authenticate, run] : [run];
+  router[e.method](e.path, ...chain);
+}

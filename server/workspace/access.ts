@@ -1,0 +1,88 @@
+import type { Queryable } from '../db/database.ts';
+import { forbidden, notFound } from '../http/errors.ts';
+
+export type Role = 'owner' | 'admin' | 'member' | 'viewer';
+
+const rank: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
+
+export function roleAtLeast(role: Role, minimum: Role): boolean {
+  return rank[role] >= rank[minimum];
+}
+
+export function outranks(a: Role, b: Role): boolean {
+  return rank[a] > rank[b];
+}
+
+export async function groupRole(db: Queryable, groupId: string, userId: string): Promise<Role | undefined> {
+  const { rows } = await db.query<{ role: Role }>(
+    'SELECT role FROM memberships WHERE group_id = $1 AND user_id = $2',
+    [groupId, userId],
+  );
+  return rows[0]?.role;
+}
+
+/**
+ * The caller's role in a group, or 404 for a non-member, so a group's existence is never revealed to outsiders;
+ * 403 when the caller is a member whose role is below `minimum`.
+ */
+export async function requireGroupRole(
+  db: Queryable,
+  groupId: string,
+  userId: string,
+  minimum: Role = 'viewer',
+): Promise<Role> {
+  const role = await groupRole(db, groupId, userId);
+  if (!role) throw notFound('group');
+  if (!roleAtLeast(role, minimum)) throw forbidden(`this needs the ${minimum} role or higher; yours is ${role}`);
+  return role;
+}
+
+export interface ChannelRow {
+  id: string;
+  group_id: string | null;
+  name: string;
+  type: 'TEXT' | 'VOICE' | 'TODO' | 'DOC' | 'KANBAN' | 'DM';
+  created_by: string | null;
+  created_at: Date;
+}
+
+export interface ChannelAccess {
+  channel: ChannelRow;
+  /** The caller's role: their group role, or `member` for a DM participant. */
+  role: Role;
+}
+
+/**
+ * What a user may do in a channel: members of its group by their role, participants of a DM as members; anyone
+ * else gets undefined. Used by REST routes and by the collaboration and call servers.
+ */
+export async function channelAccess(db: Queryable, channelId: string, userId: string): Promise<ChannelAccess | undefined> {
+  const { rows } = await db.query<ChannelRow & { role: Role | null }>(
+    `SELECT c.id, c.group_id, c.name, c.type, c.created_by, c.created_at,
+            COALESCE(m.role, CASE WHEN d.user_id IS NOT NULL THEN 'member' END) AS role
+       FROM channels c
+       LEFT JOIN memberships m ON m.group_id = c.group_id AND m.user_id = $2
+       LEFT JOIN dm_participants d ON d.channel_id = c.id AND d.user_id = $2
+      WHERE c.id = $1`,
+    [channelId, userId],
+  );
+  const row = rows[0];
+  if (!row?.role) return undefined;
+  const { role, ...channel } = row;
+  return { channel, role };
+}
+
+/** Like channelAccess, but a 404 for a channel the caller cannot see, and 403 below `minimum`. */
+export async function requireChannelRole(
+  db: Queryable,
+  channelId: string,
+  userId: string,
+  minimum: Role = 'viewer',
+): Promise<ChannelAccess> {
+  const access = await channelAccess(db, channelId, userId);
+  if (!access) throw notFound('channel');
+  if (!roleAtLeast(access.role, minimum)) {
+    throw forbidden(`this needs the ${minimum} role or higher; yours is ${access.role}`);
+  }
+  return access;
+}

@@ -1,0 +1,48 @@
+import type { Router } from 'express';
+import { channelEndpoints as api } from '../../schema/index.ts';
+import type { AppContext } from '../context.ts';
+import { inTransaction } from '../db/database.ts';
+import { conflict } from '../http/errors.ts';
+import { mount } from '../http/route.ts';
+import { requireChannelRole, requireGroupRole } from './access.ts';
+import { audit } from './audit.ts';
+
+export const channelColumns = 'c.id, c.group_id, c.name, c.type, c.created_by, c.created_at';
+
+export function mountChannelRoutes(router: Router, { db, authenticate }: AppContext): void {
+  mount(router, api.createChannel, authenticate, async ({ params, body, user }) =>
+    inTransaction(db, async (tx) => {
+      await requireGroupRole(tx, params.id, user.id, 'member');
+      const { rows } = await tx.query(
+        `INSERT INTO channels AS c (group_id, name, type, created_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING RETURNING ${channelColumns}`,
+        [params.id, body.name, body.type, user.id],
+      );
+      if (!rows[0]) throw conflict(`this group already has a channel named "${body.name}"`);
+      await audit(tx, {
+        actorId: user.id, groupId: params.id, action: 'channel.created',
+        details: { channel_id: rows[0].id, name: body.name, type: body.type },
+      });
+      return rows[0];
+    }),
+  );
+
+  mount(router, api.listChannels, authenticate, async ({ params, user }) => {
+    await requireGroupRole(db, params.id, user.id);
+    const { rows } = await db.query(
+      `SELECT ${channelColumns} FROM channels c WHERE c.group_id = $1 ORDER BY c.created_at, c.id`,
+      [params.id],
+    );
+    return rows;
+  });
+
+  mount(router, api.getChannel, authenticate, async ({ params, user }) => {
+    const { channel } = await requireChannelRole(db, params.id, user.id);
+    if (channel.type !== 'DM') return channel;
+    const { rows } = await db.query<{ user_id: string }>(
+      'SELECT user_id FROM dm_participants WHERE channel_id = $1 ORDER BY user_id',
+      [channel.id],
+    );
+    return { ...channel, participant_ids: rows.map((r) => r.user_id) };
+  });
+}
