@@ -70,7 +70,8 @@ export async function openDatabase(options: DatabaseOptions, log: Logger): Promi
     await stop();
     throw err;
   }
-  return { pool, kind, close: stop };
+  let closing: Promise<void> | undefined;
+  return { pool, kind, close: () => (closing ??= stop()) };
 }
 
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs and starts the system services the test suite needs, on Debian or Ubuntu, as root.
+# Safe to run again: it installs only what is missing and starts only what is stopped.
+set -euo pipefail
+
+log() { printf '[install-test-deps] %s\n' "$*"; }
+
+packages=()
+command -v pg_ctlcluster >/dev/null 2>&1 || packages+=(postgresql)
+command -v pg_isready >/dev/null 2>&1 || packages+=(postgresql-client)
+
+if ((${#packages[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    log "missing system packages: ${packages[*]}; run this script as root (or: sudo apt-get install ${packages[*]})"
+    exit 1
+  fi
+  log "installing: ${packages[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${packages[@]}"
+fi
+
+# PostgreSQL on 127.0.0.1:5432, with the postgres role trusted from loopback (a test machine's setup).
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  log "starting PostgreSQL $version"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+if ! PGCONNECT_TIMEOUT=5 psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1; then
+  version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  hba=/etc/postgresql/$version/main/pg_hba.conf
+  log "trusting the postgres role from loopback in $hba (test machines only)"
+  sed -i '1i host all postgres 127.0.0.1/32 trust\nhost all postgres ::1/128 trust' "$hba"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main reload
+  sleep 1
+  psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null
+fi
+log "PostgreSQL is ready at postgres://postgres@127.0.0.1:5432/postgres"

@@ -1,0 +1,68 @@
+// `npm test`: every *.test.ts file, first on embedded PGlite, then on the PostgreSQL at DATABASE_URL.
+// Outside CI a missing PostgreSQL skips its round with a loud message; with CI=true it fails the run.
+import { globSync } from 'node:fs';
+import os from 'node:os';
+import { run } from 'node:test';
+import { spec } from 'node:test/reporters';
+import pg from 'pg';
+
+const ci = process.env.CI === 'true' || process.env.CI === '1';
+const files = globSync('{server,schema,collab,sfu,ai,e2e}/**/*.test.ts').sort();
+const totals = { passed: 0, failed: 0 };
+let missing = false;
+
+function loud(message: string): void {
+  const bar = '!'.repeat(78);
+  process.stdout.write(`\n${bar}\n${message}\n${bar}\n\n`);
+}
+
+async function postgresReachable(url: string): Promise<string | undefined> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function round(db: 'pglite' | 'postgres'): Promise<void> {
+  process.stdout.write(`\n=== ${files.length} test files on ${db} ===\n`);
+  process.env.TEST_DB = db;
+  const stream = run({ files, concurrency: Math.max(1, os.availableParallelism()), isolation: 'process' });
+  stream.on('test:pass', (t) => {
+    if (t.details.type !== 'suite') totals.passed++;
+  });
+  stream.on('test:fail', (t) => {
+    if (t.details.type !== 'suite') totals.failed++;
+  });
+  await new Promise<void>((resolve, reject) => {
+    stream.compose(spec).pipe(process.stdout, { end: false }).on('error', reject);
+    stream.on('end', resolve);
+  });
+}
+
+await round('pglite');
+
+const url = process.env.DATABASE_URL;
+const install = 'bash scripts/install-test-deps.sh (as root on Debian/Ubuntu)';
+if (!url) {
+  missing = true;
+  loud(`PostgreSQL round SKIPPED: DATABASE_URL is not set.\nRun ${install}, then\n` +
+    `DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm test`);
+} else {
+  const problem = await postgresReachable(url);
+  if (problem) {
+    missing = true;
+    loud(`PostgreSQL round SKIPPED: cannot reach DATABASE_URL (${problem}).\nStart it with ${install}.`);
+  } else {
+    await round('postgres');
+  }
+}
+
+process.stdout.write(`\n${totals.passed} passed, ${totals.failed} failed\n`);
+if (missing && ci) process.stdout.write('CI=true: a missing component is a failure, not a skip.\n');
+process.exitCode = totals.failed > 0 || totals.passed === 0 || (missing && ci) ? 1 : 0;

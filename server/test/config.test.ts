@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../index.ts';
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'teamspace-config-'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+describe('configuration', () => {
+  it('has working defaults', () => {
+    const cfg = loadConfig({ DATA_DIR: dir });
+    assert.equal(cfg.PORT, 8080);
+    assert.equal(cfg.DATABASE_URL, undefined);
+    assert.deepEqual(cfg.CORS_ORIGINS, []);
+  });
+
+  it('creates a development JWT secret once and keeps it under DATA_DIR', async () => {
+    const first = loadConfig({ DATA_DIR: dir });
+    const second = loadConfig({ DATA_DIR: dir });
+    assert.ok(first.JWT_SECRET.length >= 32);
+    assert.equal(first.JWT_SECRET, second.JWT_SECRET);
+    assert.equal(await readFile(path.join(dir, 'jwt-secret'), 'utf8'), first.JWT_SECRET);
+    assert.equal((await stat(path.join(dir, 'jwt-secret'))).mode & 0o777, 0o600);
+  });
+
+  it('refuses to start in production without a strong JWT_SECRET', () => {
+    assert.throws(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dir }), /JWT_SECRET is required/);
+    for (const weak of ['short', 'changeme-changeme-changeme-changeme', 'a'.repeat(40)]) {
+      assert.throws(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dir, JWT_SECRET: weak }), ConfigError, weak);
+    }
+    const ok = loadConfig({ NODE_ENV: 'production', DATA_DIR: dir, JWT_SECRET: 'k7Qp2vX9mL4tR8wZ1nB6cF3hJ5gD0sAe' });
+    assert.equal(ok.NODE_ENV, 'production');
+  });
+
+  it('lists every invalid variable in one clear message', () => {
+    assert.throws(
+      () => loadConfig({ DATA_DIR: dir, PORT: 'eighty', DATABASE_URL: 'mysql://x', BODY_LIMIT: 'huge' }),
+      (err: Error) =>
+        err instanceof ConfigError && /PORT/.test(err.message) && /DATABASE_URL/.test(err.message) &&
+        /BODY_LIMIT/.test(err.message),
+    );
+  });
+
+  it('parses CORS origins', () => {
+    const cfg = loadConfig({ DATA_DIR: dir, CORS_ORIGINS: 'https://a.test, https://b.test' });
+    assert.deepEqual(cfg.CORS_ORIGINS, ['https://a.test', 'https://b.test']);
+  });
+});
