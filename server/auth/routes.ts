@@ -5,7 +5,7 @@ import { conflict, unauthorized } from '../http/errors.ts';
 import { mount } from '../http/route.ts';
 import { hashPassword, verifyDecoy, verifyPassword } from './passwords.ts';
 import { endSession, rotateSession, startSession } from './sessions.ts';
-import { findUserForLogin, insertUser, toUser } from './users.ts';
+import { findUserForLogin, insertUser } from './users.ts';
 
 const refreshRefusals = {
   unknown: 'refresh token is invalid',
@@ -26,7 +26,7 @@ export function mountAuthRoutes(router: Router, app: AppContext): void {
     });
     if (!user) throw conflict('that username or email is already registered');
     log.info({ user_id: user.id }, 'user registered');
-    return toUser(user);
+    return user;
   });
 
   mount(router, api.token, authenticate, async ({ body }) => {
@@ -50,5 +50,5 @@ export function mountAuthRoutes(router: Router, app: AppContext): void {
     await endSession(db, body.refresh_token);
   });
 
-  mount(router, api.me, authenticate, async ({ user }) => toUser(user));
+  mount(router, api.me, authenticate, async ({ user }) => user);
 }

@@ -15,11 +15,6 @@ interface UserRow extends AuthUser {
 
 const columns = 'id, username, email, display_name, is_active, created_at';
 
-export function toUser(row: AuthUser): AuthUser {
-  const { id, username, email, display_name, is_active, created_at } = row;
-  return { id, username, email, display_name, is_active, created_at };
-}
-
 export async function findUserById(db: Queryable, id: string): Promise<AuthUser | undefined> {
   const { rows } = await db.query<AuthUser>(`SELECT ${columns} FROM users WHERE id = $1`, [id]);
   return rows[0];

@@ -9,10 +9,6 @@ export function roleAtLeast(role: Role, minimum: Role): boolean {
   return rank[role] >= rank[minimum];
 }
 
-export function outranks(a: Role, b: Role): boolean {
-  return rank[a] > rank[b];
-}
-
 export async function groupRole(db: Queryable, groupId: string, userId: string): Promise<Role | undefined> {
   const { rows } = await db.query<{ role: Role }>(
     'SELECT role FROM memberships WHERE group_id = $1 AND user_id = $2',
@@ -31,8 +27,12 @@ export async function requireGroupRole(
   userId: string,
   minimum: Role = 'viewer',
 ): Promise<Role> {
-  const role = await groupRole(db, groupId, userId);
-  if (!role) throw notFound('group');
+  return allow(await groupRole(db, groupId, userId), minimum, 'group');
+}
+
+/** 404 when there is no role at all (the thing stays invisible), 403 when the role is below `minimum`. */
+function allow(role: Role | undefined, minimum: Role, what: string): Role {
+  if (!role) throw notFound(what);
   if (!roleAtLeast(role, minimum)) throw forbidden(`this needs the ${minimum} role or higher; yours is ${role}`);
   return role;
 }
@@ -80,9 +80,6 @@ export async function requireChannelRole(
   minimum: Role = 'viewer',
 ): Promise<ChannelAccess> {
   const access = await channelAccess(db, channelId, userId);
-  if (!access) throw notFound('channel');
-  if (!roleAtLeast(access.role, minimum)) {
-    throw forbidden(`this needs the ${minimum} role or higher; yours is ${access.role}`);
-  }
-  return access;
+  allow(access?.role, minimum, 'channel');
+  return access!;
 }
