@@ -1,0 +1,158 @@
+// `npm run bench:api`: req/s and latency of an authenticated GET /api/groups on our real server against a bare
+// express 5 handler answering the same JSON body. Human-readable lines first; the last line is one JSON object.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { startChild, type Child } from '../shared/child.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../shared/postgres.ts';
+
+const TARGET_RATIO = 1 / 3;
+const WARMUP_SECONDS = 2;
+
+function envInt(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
+  return value;
+}
+
+const duration = envInt('BENCH_DURATION', 10);
+const rounds = envInt('BENCH_ROUNDS', 2);
+const connections = envInt('BENCH_CONNECTIONS', 50);
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+interface Run {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+
+let current: autocannon.Instance | undefined;
+
+async function load(url: string, token: string | undefined, seconds: number): Promise<Run> {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  // The callback form, because only it hands back an instance that SIGINT can stop.
+  const r = await new Promise<autocannon.Result>((resolve, reject) => {
+    current = autocannon({ url: `${url}/api/groups`, connections, duration: seconds, headers }, (err, result) =>
+      err ? reject(err) : resolve(result));
+  });
+  current = undefined;
+  return {
+    rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, timeouts: r.timeouts, non2xx: r.non2xx,
+  };
+}
+
+async function call(url: string, init: RequestInit & { token?: string; json?: unknown; form?: Record<string, string> }) {
+  const headers: Record<string, string> = {};
+  let body: string | undefined;
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  if (init.json !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(init.json);
+  } else if (init.form) {
+    headers['content-type'] = 'application/x-www-form-urlencoded';
+    body = new URLSearchParams(init.form).toString();
+  }
+  const res = await fetch(url, { method: init.method ?? 'GET', headers, body, signal: AbortSignal.timeout(30_000) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${text}`);
+  return text;
+}
+
+/** Registers a user, logs in, creates a few groups; returns the token and the list body as served. */
+async function setUp(base: string): Promise<{ token: string; body: string }> {
+  const username = `bench${process.pid}`;
+  const password = 'a long enough benchmark passphrase';
+  await call(`${base}/api/auth/register`, { method: 'POST', json: { username, email: `${username}@example.test`, password } });
+  const login = JSON.parse(await call(`${base}/api/auth/token`, { method: 'POST', form: { username, password } }));
+  const token: string = login.access_token;
+  for (let i = 1; i <= 5; i++) {
+    await call(`${base}/api/groups`, { method: 'POST', token, json: { name: `Team ${i}`, description: `Benchmark group ${i}` } });
+  }
+  return { token, body: await call(`${base}/api/groups`, { token }) };
+}
+
+const children: Child[] = [];
+let scratch: ScratchDatabase | undefined;
+let dataDir: string | undefined;
+let cleaning: Promise<void> | undefined;
+const cleanup = () =>
+  (cleaning ??= (async () => {
+    current?.stop();
+    await Promise.allSettled(children.map((c) => c.stop()));
+    if (scratch) await scratch.drop().catch((err) => console.error(`dropping the scratch database failed: ${err}`));
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  })());
+process.once('SIGINT', () => {
+  console.log(JSON.stringify({ bench: 'api', error: 'interrupted', target_met: false }));
+  void cleanup().finally(() => process.exit(130));
+});
+
+try {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'teamspace-bench-'));
+  if (process.env.DATABASE_URL) scratch = await createScratchDatabase(process.env.DATABASE_URL, 'teamspace_bench');
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
+  delete childEnv.DATABASE_URL;
+  const ours = await startChild(path.join(here, 'server-child.ts'), {
+    ...childEnv,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    DATA_DIR: dataDir,
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    AUTH_RATE_LIMIT: '1000000',
+    // Tokens must outlive every round, whatever BENCH_DURATION is.
+    ACCESS_TOKEN_TTL_SECONDS: '86400',
+    ...(scratch ? { DATABASE_URL: scratch.url } : {}),
+  }, process.env.BENCH_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR}`] : []);
+  children.push(ours);
+  const database = String(ours.info.database);
+  const { token, body } = await setUp(ours.url);
+  const bare = await startChild(path.join(here, 'baseline-child.ts'), { ...childEnv, BENCH_BODY: body });
+  children.push(bare);
+  // Both must answer byte-for-byte the same body, or the comparison means nothing.
+  if ((await call(`${bare.url}/api/groups`, {})) !== body) throw new Error('baseline body differs from ours');
+
+  console.log(`database: ${database}; ${connections} connections, ${rounds} rounds of ${duration} s, ${body.length} B body`);
+  await load(bare.url, undefined, WARMUP_SECONDS);
+  await load(ours.url, token, WARMUP_SECONDS);
+  const runs: { baseline: Run[]; ours: Run[] } = { baseline: [], ours: [] };
+  // Alternate the two so that machine noise hits both alike.
+  for (let round = 1; round <= rounds; round++) {
+    for (const [name, child, auth] of [['baseline', bare, undefined], ['ours', ours, token]] as const) {
+      const run = await load(child.url, auth, duration);
+      runs[name].push(run);
+      console.log(`round ${round} ${name.padEnd(8)} ${run.rps.toFixed(0).padStart(7)} req/s  p50 ${run.p50} ms  p99 ${run.p99} ms` +
+        (run.errors + run.non2xx ? `  errors ${run.errors} timeouts ${run.timeouts} non2xx ${run.non2xx}` : ''));
+    }
+  }
+
+  // The best round of each: noise on a 2-core machine only ever slows a run down.
+  const best = (list: Run[]) => list.reduce((a, b) => (b.rps > a.rps ? b : a));
+  const sum = (list: Run[], key: 'errors' | 'timeouts' | 'non2xx') => list.reduce((n, r) => n + r[key], 0);
+  const summary = (list: Run[]) => ({
+    rps: Math.round(best(list).rps), p50_ms: best(list).p50, p99_ms: best(list).p99,
+    rounds_rps: list.map((r) => Math.round(r.rps)),
+    errors: sum(list, 'errors'), timeouts: sum(list, 'timeouts'), non2xx: sum(list, 'non2xx'),
+  });
+  const baseline = summary(runs.baseline);
+  const ourSummary = summary(runs.ours);
+  const ratio = ourSummary.rps / baseline.rps;
+  const clean = [baseline, ourSummary].every((s) => s.errors + s.non2xx === 0);
+  console.log(`ours/baseline = ${ratio.toFixed(3)} (target >= ${TARGET_RATIO.toFixed(3)})${clean ? '' : '; RUN HAD ERRORS'}`);
+  console.log(JSON.stringify({
+    bench: 'api', endpoint: 'GET /api/groups', database, connections, duration_s: duration, rounds, body_bytes: body.length,
+    baseline, ours: ourSummary, ratio: Number(ratio.toFixed(3)), target_ratio: Number(TARGET_RATIO.toFixed(3)),
+    target_met: clean && ratio >= TARGET_RATIO, errors: !clean,
+  }));
+} catch (err) {
+  console.log(JSON.stringify({ bench: 'api', error: String(err instanceof Error ? err.message : err), target_met: false }));
+  process.exitCode = 1;
+} finally {
+  await cleanup();
+}
