@@ -1,17 +1,20 @@
 import express from 'express';
 import { buildOpenApiDocument, endpoints } from '../schema/index.ts';
 import { authenticate } from './auth/authenticate.ts';
+import { accessTokens } from './auth/tokens.ts';
 import { authRateLimit } from './auth/rate-limit.ts';
 import { mountAuthRoutes } from './auth/routes.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { errorHandler, notFoundHandler } from './http/errors.ts';
+import type { InFlight } from './http/in-flight.ts';
 import { mountHealthRoutes } from './http/health.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { requestLog } from './http/request-log.ts';
 import { securityMiddleware, trustProxySetting } from './http/security.ts';
 import type { Logger } from './logger.ts';
+import type { AccessCache } from './workspace/access-cache.ts';
 import { mountChannelRoutes } from './workspace/channels.ts';
 import { mountDmRoutes } from './workspace/dms.ts';
 import { mountGroupRoutes } from './workspace/groups.ts';
@@ -20,14 +23,18 @@ import { mountMemberRoutes } from './workspace/members.ts';
 const openApiDocument = buildOpenApiDocument(Object.values(endpoints), { title: 'Teamspace API', version: '1' });
 
 /** The HTTP application: a plain middleware chain, then the routes, then JSON errors for everything else. */
-export function createApp(config: Config, database: Database, log: Logger): express.Express {
-  const sessions = {
-    secret: config.JWT_SECRET,
-    ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-    refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS,
-  };
+export function createApp(
+  config: Config,
+  database: Database,
+  access: AccessCache,
+  inFlight: InFlight,
+  log: Logger,
+): express.Express {
+  const tokens = accessTokens(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SECONDS);
+  const sessions = { tokens, refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS };
   const ctx: AppContext = {
-    config, database, db: database.pool, log, sessions, authenticate: authenticate(database.pool, sessions),
+    config, database, db: database.pool, log, access, sessions, inFlight,
+    authenticate: authenticate(access.user, tokens),
   };
   const metrics = createHttpMetrics(config.METRICS_TOKEN);
 

@@ -3,14 +3,18 @@ import type pg from 'pg';
 import type { SessionConfig } from './auth/sessions.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
+import type { InFlight } from './http/in-flight.ts';
 import type { Logger } from './logger.ts';
+import type { AccessCache } from './workspace/access-cache.ts';
 
-/** What route modules are given: configuration, the database pool, the logger and the auth middleware. */
+/** What route modules are given: configuration, the database pool, the access cache, the logger, auth. */
 export interface AppContext {
   config: Config;
   database: Database;
   db: pg.Pool;
   log: Logger;
+  access: AccessCache;
   sessions: SessionConfig;
   authenticate: RequestHandler;
+  inFlight: InFlight;
 }

@@ -7,3 +7,4 @@ export { userFromToken } from './auth/authenticate.ts';
 export type { AuthUser } from './auth/users.ts';
 export { channelAccess, requireChannelRole, requireGroupRole, roleAtLeast, type Role, type ChannelAccess } from './workspace/access.ts';
 export { ApiError } from './http/errors.ts';
+export { createAccessCache, type AccessCache, type GroupView } from './workspace/access-cache.ts';

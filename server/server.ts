@@ -3,12 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
+import { trackInFlight } from './http/in-flight.ts';
 import type { Logger } from './logger.ts';
+import { createAccessCache, type AccessCache } from './workspace/access-cache.ts';
 
 export interface RunningServer {
   url: string;
   port: number;
   database: Database;
+  access: AccessCache;
   close(): Promise<void>;
 }
 
@@ -18,11 +21,20 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     { url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE },
     log,
   );
-  const app = createApp(config, database, log);
+  let access: AccessCache;
+  try {
+    access = await createAccessCache(database, log);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const inFlight = trackInFlight();
+  const app = createApp(config, database, access, inFlight, log);
   const http = app.listen(config.PORT, config.HOST);
   try {
     await once(http, 'listening');
   } catch (err) {
+    await access.stop();
     await database.close();
     throw err;
   }
@@ -41,8 +53,10 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         http.close(() => resolve());
         http.closeIdleConnections();
       });
+      await inFlight.drained(5000);
+      await access.stop();
       await database.close();
       log.info('server stopped');
     })());
-  return { url, port, database, close };
+  return { url, port, database, access, close };
 }

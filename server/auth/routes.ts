@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import { authEndpoints as api } from '../../schema/index.ts';
 import type { AppContext } from '../context.ts';
 import { conflict, unauthorized } from '../http/errors.ts';
-import { mount } from '../http/route.ts';
+import { mounter } from '../http/route.ts';
 import { hashPassword, verifyDecoy, verifyPassword } from './passwords.ts';
 import { endSession, rotateSession, startSession } from './sessions.ts';
 import { findUserForLogin, insertUser } from './users.ts';
@@ -15,9 +15,10 @@ const refreshRefusals = {
 } as const;
 
 export function mountAuthRoutes(router: Router, app: AppContext): void {
-  const { db, sessions, authenticate, log } = app;
+  const route = mounter(router, app);
+  const { db, sessions, log } = app;
 
-  mount(router, api.register, authenticate, async ({ body }) => {
+  route(api.register, async ({ body }) => {
     const user = await insertUser(db, {
       username: body.username,
       email: body.email,
@@ -29,7 +30,7 @@ export function mountAuthRoutes(router: Router, app: AppContext): void {
     return user;
   });
 
-  mount(router, api.token, authenticate, async ({ body }) => {
+  route(api.token, async ({ body }) => {
     const user = await findUserForLogin(db, body.username);
     const valid = user ? await verifyPassword(user.password_hash, body.password) : await verifyDecoy(body.password);
     if (!user || !valid) throw unauthorized('wrong username or password', 'invalid_credentials');
@@ -37,7 +38,7 @@ export function mountAuthRoutes(router: Router, app: AppContext): void {
     return startSession(db, sessions, user.id);
   });
 
-  mount(router, api.refresh, authenticate, async ({ body }) => {
+  route(api.refresh, async ({ body }) => {
     const outcome = await rotateSession(db, sessions, body.refresh_token);
     if (!outcome.ok) {
       if (outcome.reason === 'reused') log.warn('refresh token reuse: token family revoked');
@@ -46,9 +47,9 @@ export function mountAuthRoutes(router: Router, app: AppContext): void {
     return outcome.pair;
   });
 
-  mount(router, api.logout, authenticate, async ({ body }) => {
+  route(api.logout, async ({ body }) => {
     await endSession(db, body.refresh_token);
   });
 
-  mount(router, api.me, authenticate, async ({ user }) => user);
+  route(api.me, async ({ user }) => user);
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { inTransaction, type Queryable } from '../db/database.ts';
-import { hashRefreshToken, newRefreshToken, signAccessToken, type AccessTokenConfig } from './tokens.ts';
+import { hashRefreshToken, newRefreshToken, type AccessTokens } from './tokens.ts';
 
-export interface SessionConfig extends AccessTokenConfig {
+export interface SessionConfig {
+  tokens: AccessTokens;
   refreshTtlDays: number;
 }
 
@@ -22,10 +23,10 @@ async function issuePair(db: Queryable, cfg: SessionConfig, userId: string, fami
     [userId, familyId, refresh.hash, cfg.refreshTtlDays],
   );
   return {
-    access_token: signAccessToken(cfg, userId),
+    access_token: cfg.tokens.sign(userId),
     refresh_token: refresh.token,
     token_type: 'bearer',
-    expires_in: cfg.ttlSeconds,
+    expires_in: cfg.tokens.ttlSeconds,
   };
 }
 

@@ -1,38 +1,54 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createSecretKey, randomBytes, randomUUID } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-
-export interface AccessTokenConfig {
-  secret: string;
-  ttlSeconds: number;
-}
+import { LRUCache } from 'lru-cache';
 
 const issuer = 'teamspace';
 const audience = 'teamspace-api';
 
-/** A short-lived JWT naming the user; it carries no secrets and no permissions (those are checked per request). */
-export function signAccessToken(cfg: AccessTokenConfig, userId: string): string {
-  return jwt.sign({ typ: 'access' }, cfg.secret, {
-    algorithm: 'HS256',
-    subject: userId,
-    expiresIn: cfg.ttlSeconds,
-    issuer,
-    audience,
-    jwtid: randomUUID(),
-  });
-}
-
 export type AccessTokenCheck = { ok: true; userId: string } | { ok: false; reason: 'expired' | 'invalid' };
 
-export function verifyAccessToken(cfg: AccessTokenConfig, token: string): AccessTokenCheck {
-  try {
-    const payload = jwt.verify(token, cfg.secret, { algorithms: ['HS256'], issuer, audience });
-    if (typeof payload === 'string' || payload.typ !== 'access' || typeof payload.sub !== 'string') {
-      return { ok: false, reason: 'invalid' };
+export interface AccessTokens {
+  ttlSeconds: number;
+  /** A short-lived JWT naming the user; it carries no secrets and no permissions (checked per request). */
+  sign(userId: string): string;
+  verify(token: string): AccessTokenCheck;
+}
+
+/**
+ * Signs and verifies access tokens (HS256). The key is derived once, since jsonwebtoken handed a string
+ * re-derives it on every call, and tokens already verified are remembered until they expire, since a client
+ * sends the same token with every request until it refreshes it.
+ */
+export function accessTokens(secret: string, ttlSeconds: number): AccessTokens {
+  const key = createSecretKey(Buffer.from(secret, 'utf8'));
+  const verified = new LRUCache<string, { userId: string; expiresAt: number }>({ max: 10_000 });
+
+  function verifySignature(token: string): AccessTokenCheck {
+    try {
+      const payload = jwt.verify(token, key, { algorithms: ['HS256'], issuer, audience });
+      if (typeof payload === 'string' || payload.typ !== 'access' || typeof payload.sub !== 'string' || !payload.exp) {
+        return { ok: false, reason: 'invalid' };
+      }
+      verified.set(token, { userId: payload.sub, expiresAt: payload.exp * 1000 });
+      return { ok: true, userId: payload.sub };
+    } catch (err) {
+      return { ok: false, reason: err instanceof jwt.TokenExpiredError ? 'expired' : 'invalid' };
     }
-    return { ok: true, userId: payload.sub };
-  } catch (err) {
-    return { ok: false, reason: err instanceof jwt.TokenExpiredError ? 'expired' : 'invalid' };
   }
+
+  return {
+    ttlSeconds,
+    sign: (userId) =>
+      jwt.sign({ typ: 'access' }, key, {
+        algorithm: 'HS256', subject: userId, expiresIn: ttlSeconds, issuer, audience, jwtid: randomUUID(),
+      }),
+    verify(token) {
+      const known = verified.get(token);
+      if (!known) return verifySignature(token);
+      if (known.expiresAt <= Date.now()) return { ok: false, reason: 'expired' };
+      return { ok: true, userId: known.userId };
+    },
+  };
 }
 
 /** An opaque refresh token: 256 random bits. Only its SHA-256 is stored. */

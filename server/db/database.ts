@@ -6,10 +6,12 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { migrate } from '../../schema/index.ts';
 import type { Logger } from '../logger.ts';
+import { pgliteSubscribe, postgresSubscribe, type Subscribe } from './notifications.ts';
 
 export interface Database {
   pool: pg.Pool;
   kind: 'postgres' | 'pglite';
+  subscribe: Subscribe;
   close(): Promise<void>;
 }
 
@@ -24,7 +26,10 @@ export interface DatabaseOptions {
  * the same `pg` code serves both setups. PGlite runs one session, so the pool holds one connection: a second
  * connection would share the first one's transaction.
  */
-async function openEmbedded(dataDir: string, log: Logger): Promise<{ pool: pg.Pool; stop(): Promise<void> }> {
+async function openEmbedded(
+  dataDir: string,
+  log: Logger,
+): Promise<{ pool: pg.Pool; subscribe: Subscribe; stop(): Promise<void> }> {
   const storage = path.join(dataDir, 'pglite');
   await mkdir(storage, { recursive: true });
   const db = await PGlite.create(storage);
@@ -35,6 +40,7 @@ async function openEmbedded(dataDir: string, log: Logger): Promise<{ pool: pg.Po
   const pool = new pg.Pool({ host: socketDir, port: 5432, user: 'postgres', database: 'postgres', max: 1 });
   return {
     pool,
+    subscribe: pgliteSubscribe(pool),
     async stop() {
       await pool.end();
       await server.stop();
@@ -48,13 +54,15 @@ async function openEmbedded(dataDir: string, log: Logger): Promise<{ pool: pg.Po
 export async function openDatabase(options: DatabaseOptions, log: Logger): Promise<Database> {
   let pool: pg.Pool;
   let stop: () => Promise<void>;
+  let subscribe: Subscribe;
   let kind: Database['kind'];
   if (options.url) {
     pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
     stop = () => pool.end();
+    subscribe = postgresSubscribe(options.url, log);
     kind = 'postgres';
   } else {
-    ({ pool, stop } = await openEmbedded(options.dataDir, log));
+    ({ pool, stop, subscribe } = await openEmbedded(options.dataDir, log));
     kind = 'pglite';
   }
   // An idle client that loses its server emits 'error'; without a listener that would crash the process.
@@ -71,7 +79,7 @@ export async function openDatabase(options: DatabaseOptions, log: Logger): Promi
     throw err;
   }
   let closing: Promise<void> | undefined;
-  return { pool, kind, close: () => (closing ??= stop()) };
+  return { pool, kind, subscribe, close: () => (closing ??= stop()) };
 }
 
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;

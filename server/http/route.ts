@@ -3,6 +3,7 @@ import type { z, ZodType } from 'zod';
 import type { Endpoint } from '../../schema/index.ts';
 import type { AuthUser } from '../auth/users.ts';
 import { ApiError, validationError } from './errors.ts';
+import type { InFlight } from './in-flight.ts';
 
 type Parsed<T> = [NonNullable<T>] extends [ZodType] ? z.output<NonNullable<T>> : undefined;
 
@@ -40,31 +41,38 @@ function checkContentType(req: Request, e: Endpoint): void {
   }
 }
 
+export interface RouteDeps {
+  authenticate: RequestHandler;
+  inFlight: InFlight;
+}
+
 /**
- * Mounts one endpoint: authentication when it asks for it, validation of params, query and body against its
- * schemas, then the handler; the handler's result is the response body.
+ * Returns a function that mounts endpoints on `router`: authentication when the endpoint asks for it,
+ * validation of params, query and body against its schemas, then the handler, whose result is the response
+ * body. Running handlers are tracked so shutdown can wait for them.
  */
-export function mount<E extends Endpoint>(
-  router: Router,
-  e: E,
-  authenticate: RequestHandler,
-  handler: Handler<E>,
-): void {
-  const run: RequestHandler = async (req, res) => {
-    if (e.body) checkContentType(req, e);
-    const ctx = {
-      params: e.params ? parsePart(e.params, req.params, 'params') : undefined,
-      query: e.query ? parsePart(e.query, req.query, 'query') : undefined,
-      body: e.body ? parsePart(e.body, req.body, 'body') : undefined,
-      user: res.locals.user as AuthUser | undefined,
-      req,
-      res,
-    } as RequestContext<E>;
-    const result = await handler(ctx);
-    const { status, body } = result instanceof Reply ? result : { status: e.status, body: result };
-    if (body === undefined) res.status(status).end();
-    else res.status(status).json(body);
+export function mounter(router: Router, { authenticate, inFlight }: RouteDeps) {
+  return <E extends Endpoint>(e: E, handler: Handler<E>): void => {
+    const respond = async (req: Request, res: Response) => {
+      if (e.body) checkContentType(req, e);
+      const ctx = {
+        params: e.params ? parsePart(e.params, req.params, 'params') : undefined,
+        query: e.query ? parsePart(e.query, req.query, 'query') : undefined,
+        body: e.body ? parsePart(e.body, req.body, 'body') : undefined,
+        user: res.locals.user as AuthUser | undefined,
+        req,
+        res,
+      } as RequestContext<E>;
+      const result = await handler(ctx);
+      const { status, body } = result instanceof Reply ? result : { status: e.status, body: result };
+      if (body === undefined) res.status(status).end();
+      else res.status(status).json(body);
+    };
+    const run: RequestHandler = (req, res) => {
+      const work = respond(req, res);
+      inFlight.track(work);
+      return work;
+    };
+    router[e.method](e.path, ...(e.auth ? [authenticate, run] : [run]));
   };
-  const chain = e.auth ? [authenticate, run] : [run];
-  router[e.method](e.path, ...chain);
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
-import { errorCode, startTestServer, type TestServer } from './harness.ts';
+import { errorCode, eventually, startTestServer, type TestServer } from './harness.ts';
 
 let server: TestServer;
 before(async () => {
@@ -136,11 +136,29 @@ describe('me and access tokens', () => {
     }
   });
 
+  it('a token accepted once is refused once it expires', async () => {
+    const u = await server.signUp('shortlived');
+    const exp = Math.floor(Date.now() / 1000) + 1;
+    const token = jwt.sign({ typ: 'access', exp }, server.jwtSecret, {
+      subject: u.id, issuer: 'teamspace', audience: 'teamspace-api',
+    });
+    assert.equal((await server.call('GET', '/api/auth/me', { token })).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 50));
+    const later = await server.call('GET', '/api/auth/me', { token });
+    assert.equal(later.status, 401);
+    assert.equal(errorCode(later), 'token_expired');
+  });
+
   it('refuses a deactivated user everywhere, even with a valid token', async () => {
     const u = await server.signUp('inactive');
+    assert.equal((await server.call('GET', '/api/auth/me', { token: u.token })).status, 200, 'now cached as active');
+    // Deactivated by hand, as an operator would: the database announces the change to every instance.
     await server.database.pool.query('UPDATE users SET is_active = false WHERE id = $1', [u.id]);
-    const me = await server.call('GET', '/api/auth/me', { token: u.token });
-    assert.equal(me.status, 401);
+    const me = await eventually(async () => {
+      const res = await server.call('GET', '/api/auth/me', { token: u.token });
+      assert.equal(res.status, 401);
+      return res;
+    });
     assert.equal(errorCode(me), 'account_inactive');
     const login = await server.call('POST', '/api/auth/token', { form: { username: u.username, password: u.password } });
     assert.equal(login.status, 401);

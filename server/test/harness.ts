@@ -48,6 +48,8 @@ export interface CallOptions {
 
 export interface TestServer extends RunningServer {
   dataDir: string;
+  /** The PostgreSQL URL in use; undefined on PGlite. */
+  databaseUrl: string | undefined;
   jwtSecret: string;
   call<T = any>(method: string, path: string, options?: CallOptions): Promise<Response<T>>;
   /** Registers a fresh user and logs in. */
@@ -67,7 +69,8 @@ let counter = 0;
 
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'teamspace-test-'));
-  const scratch = testDb === 'postgres' ? await createScratchDatabase() : undefined;
+  // A second instance on the same database passes that database's URL in `env`.
+  const scratch = testDb === 'postgres' && !env.DATABASE_URL ? await createScratchDatabase() : undefined;
   const jwtSecret = randomBytes(32).toString('hex');
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -118,6 +121,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
   return {
     ...server,
     dataDir,
+    databaseUrl: config.DATABASE_URL,
     jwtSecret,
     call,
     signUp,
@@ -137,4 +141,20 @@ export function errorCode(res: Response): string {
   }
   if (/\n\s+at /.test(err.message)) throw new Error(`stack trace leaked: ${err.message}`);
   return err.code;
+}
+
+/**
+ * Retries `check` until it stops throwing, for effects that cross a connection (a NOTIFY reaching another
+ * connection lands a few milliseconds after the commit). Gives up, rethrowing, after `ms`.
+ */
+export async function eventually<T>(check: () => Promise<T>, ms = 2000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
 }

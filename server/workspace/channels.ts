@@ -3,14 +3,16 @@ import { channelEndpoints as api } from '../../schema/index.ts';
 import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/database.ts';
 import { conflict } from '../http/errors.ts';
-import { mount } from '../http/route.ts';
+import { mounter } from '../http/route.ts';
 import { requireChannelRole, requireGroupRole } from './access.ts';
 import { audit } from './audit.ts';
 
 export const channelColumns = 'c.id, c.group_id, c.name, c.type, c.created_by, c.created_at';
 
-export function mountChannelRoutes(router: Router, { db, authenticate }: AppContext): void {
-  mount(router, api.createChannel, authenticate, async ({ params, body, user }) =>
+export function mountChannelRoutes(router: Router, app: AppContext): void {
+  const { db } = app;
+  const route = mounter(router, app);
+  route(api.createChannel, async ({ params, body, user }) =>
     inTransaction(db, async (tx) => {
       await requireGroupRole(tx, params.id, user.id, 'member');
       const { rows } = await tx.query(
@@ -27,7 +29,7 @@ export function mountChannelRoutes(router: Router, { db, authenticate }: AppCont
     }),
   );
 
-  mount(router, api.listChannels, authenticate, async ({ params, user }) => {
+  route(api.listChannels, async ({ params, user }) => {
     await requireGroupRole(db, params.id, user.id);
     const { rows } = await db.query(
       `SELECT ${channelColumns} FROM channels c WHERE c.group_id = $1 ORDER BY c.created_at, c.id`,
@@ -36,7 +38,7 @@ export function mountChannelRoutes(router: Router, { db, authenticate }: AppCont
     return rows;
   });
 
-  mount(router, api.getChannel, authenticate, async ({ params, user }) => {
+  route(api.getChannel, async ({ params, user }) => {
     const { channel } = await requireChannelRole(db, params.id, user.id);
     if (channel.type !== 'DM') return channel;
     const { rows } = await db.query<{ user_id: string }>(

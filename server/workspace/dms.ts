@@ -3,14 +3,16 @@ import { channelEndpoints as api } from '../../schema/index.ts';
 import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/database.ts';
 import { notFound, unprocessable } from '../http/errors.ts';
-import { mount, Reply } from '../http/route.ts';
+import { mounter, Reply } from '../http/route.ts';
 import { channelColumns } from './channels.ts';
 
 const dmColumns = `${channelColumns},
   ARRAY(SELECT p.user_id FROM dm_participants p WHERE p.channel_id = c.id ORDER BY p.user_id) AS participant_ids`;
 
-export function mountDmRoutes(router: Router, { db, authenticate }: AppContext): void {
-  mount(router, api.openDm, authenticate, async ({ body, user }) => {
+export function mountDmRoutes(router: Router, app: AppContext): void {
+  const { db } = app;
+  const route = mounter(router, app);
+  route(api.openDm, async ({ body, user }) => {
     if (body.user_id === user.id) throw unprocessable('a direct message needs another user');
     // Only users who share a group may start a DM; anyone else is reported as unknown, not as a stranger.
     const { rows: peers } = await db.query<{ username: string }>(
@@ -40,7 +42,7 @@ export function mountDmRoutes(router: Router, { db, authenticate }: AppContext):
     });
   });
 
-  mount(router, api.listDms, authenticate, async ({ user }) => {
+  route(api.listDms, async ({ user }) => {
     const { rows } = await db.query(
       `SELECT ${dmColumns} FROM dm_participants me JOIN channels c ON c.id = me.channel_id
         WHERE me.user_id = $1 ORDER BY c.created_at, c.id`,

@@ -5,7 +5,7 @@ import { findUserById, findUserByUsername } from '../auth/users.ts';
 import type { AppContext } from '../context.ts';
 import { inTransaction, type Queryable } from '../db/database.ts';
 import { conflict, forbidden, notFound, unprocessable } from '../http/errors.ts';
-import { mount } from '../http/route.ts';
+import { mounter } from '../http/route.ts';
 import { requireGroupRole, roleAtLeast, type Role } from './access.ts';
 import { audit } from './audit.ts';
 
@@ -51,8 +51,10 @@ async function lockedRole(tx: pg.PoolClient, groupId: string, userId: string): P
   return rows[0].role;
 }
 
-export function mountMemberRoutes(router: Router, { db, authenticate }: AppContext): void {
-  mount(router, api.listMembers, authenticate, async ({ params, user }) => {
+export function mountMemberRoutes(router: Router, app: AppContext): void {
+  const { db, access } = app;
+  const route = mounter(router, app);
+  route(api.listMembers, async ({ params, user }) => {
     await requireGroupRole(db, params.id, user.id);
     const { rows } = await db.query(
       `SELECT ${memberColumns} FROM memberships m JOIN users u ON u.id = m.user_id
@@ -62,13 +64,13 @@ export function mountMemberRoutes(router: Router, { db, authenticate }: AppConte
     return rows;
   });
 
-  mount(router, api.addMember, authenticate, async ({ params, body, user }) => {
+  route(api.addMember, async ({ params, body, user }) => {
     const actorRole = await requireGroupRole(db, params.id, user.id, 'admin');
     checkManage(actorRole, body.role, body.role);
     const target = body.user_id ? await findUserById(db, body.user_id) : await findUserByUsername(db, body.username!);
     if (!target) throw notFound('user');
     if (!target.is_active) throw unprocessable('that account is deactivated');
-    return inTransaction(db, async (tx) => {
+    const member = await inTransaction(db, async (tx) => {
       const { rowCount } = await tx.query(
         `INSERT INTO memberships (group_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
         [params.id, target.id, body.role],
@@ -80,10 +82,12 @@ export function mountMemberRoutes(router: Router, { db, authenticate }: AppConte
       });
       return memberView(tx, params.id, target.id);
     });
+    access.invalidate(`member:${target.id}`);
+    return member;
   });
 
-  mount(router, api.updateMember, authenticate, async ({ params, body, user }) =>
-    inTransaction(db, async (tx) => {
+  route(api.updateMember, async ({ params, body, user }) => {
+    const member = await inTransaction(db, async (tx) => {
       const actorRole = await requireGroupRole(tx, params.id, user.id, 'admin');
       const current = await lockedRole(tx, params.id, params.user_id);
       checkManage(actorRole, current, body.role);
@@ -97,11 +101,13 @@ export function mountMemberRoutes(router: Router, { db, authenticate }: AppConte
         details: { from: current, to: body.role },
       });
       return memberView(tx, params.id, params.user_id);
-    }),
-  );
+    });
+    access.invalidate(`member:${params.user_id}`);
+    return member;
+  });
 
-  mount(router, api.removeMember, authenticate, async ({ params, user }) =>
-    inTransaction(db, async (tx) => {
+  route(api.removeMember, async ({ params, user }) => {
+    await inTransaction(db, async (tx) => {
       const leaving = params.user_id === user.id;
       const actorRole = await requireGroupRole(tx, params.id, user.id, leaving ? 'viewer' : 'admin');
       const current = await lockedRole(tx, params.id, params.user_id);
@@ -112,6 +118,7 @@ export function mountMemberRoutes(router: Router, { db, authenticate }: AppConte
         actorId: user.id, groupId: params.id, action: leaving ? 'member.left' : 'member.removed',
         targetUserId: params.user_id, details: { role: current },
       });
-    }),
-  );
+    });
+    access.invalidate(`member:${params.user_id}`);
+  });
 }

@@ -1,0 +1,82 @@
+import pg from 'pg';
+import type { Logger } from '../logger.ts';
+
+export interface NotificationListener {
+  /** One NOTIFY payload. */
+  message(payload: string): void;
+  /** Listening stopped or (re)started: notifications may have been missed, so anything derived from them is stale. */
+  gap(listening: boolean): void;
+}
+
+/** Subscribes to a PostgreSQL NOTIFY channel; resolves once listening; the result stops it. */
+export type Subscribe = (channel: string, listener: NotificationListener) => Promise<() => Promise<void>>;
+
+/**
+ * PGlite runs a single session, shared by the one pooled connection: the session LISTENs, and each NOTIFY comes
+ * back on that connection in the reply to the statement that committed it, before the statement resolves. Only
+ * this process can open the data directory, so nothing is ever missed.
+ */
+export function pgliteSubscribe(pool: pg.Pool): Subscribe {
+  return async (channel, listener) => {
+    const onNotification = (n: pg.Notification) => {
+      if (n.channel === channel && n.payload !== undefined) listener.message(n.payload);
+    };
+    const heard = new WeakSet<pg.PoolClient>();
+    const attach = (client: pg.PoolClient) => {
+      if (heard.has(client)) return;
+      heard.add(client);
+      client.on('notification', onNotification);
+    };
+    pool.on('acquire', attach);
+    await pool.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    listener.gap(true);
+    return async () => {
+      pool.off('acquire', attach);
+    };
+  };
+}
+
+/**
+ * PostgreSQL: a dedicated connection holds the LISTEN (a pooled one could be handed to a query mid-transaction).
+ * When that connection drops, listeners hear of the gap at once and the connection is retried every second.
+ */
+export function postgresSubscribe(url: string, log: Logger): Subscribe {
+  return async (channel, listener) => {
+    let client: pg.Client | undefined;
+    let stopped = false;
+    let retry: NodeJS.Timeout | undefined;
+
+    const connect = async (): Promise<void> => {
+      const c = new pg.Client({ connectionString: url });
+      c.on('notification', (n) => {
+        if (n.channel === channel && n.payload !== undefined) listener.message(n.payload);
+      });
+      c.on('error', (err) => log.warn({ err, channel }, 'notification connection failed'));
+      c.on('end', () => {
+        if (client !== c) return;
+        client = undefined;
+        listener.gap(false);
+        if (!stopped) retry = setTimeout(reconnect, 1000);
+      });
+      await c.connect();
+      await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      client = c;
+      listener.gap(true);
+    };
+    const reconnect = () => {
+      connect().catch((err) => {
+        log.warn({ err, channel }, 'cannot listen for notifications; retrying');
+        if (!stopped) retry = setTimeout(reconnect, 1000);
+      });
+    };
+
+    await connect();
+    return async () => {
+      stopped = true;
+      clearTimeout(retry);
+      const c = client;
+      client = undefined;
+      await c?.end();
+    };
+  };
+}
