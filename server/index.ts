@@ -8,3 +8,4 @@ export type { AuthUser } from './auth/users.ts';
 export { channelAccess, requireChannelRole, requireGroupRole, roleAtLeast, type Role, type ChannelAccess } from './workspace/access.ts';
 export { ApiError } from './http/errors.ts';
 export { createAccessCache, type AccessCache, type GroupView } from './workspace/access-cache.ts';
+export { createScratchDatabase, type ScratchDatabase } from './db/scratch.ts';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { startChild, type Child } from '../shared/child.ts';
-import { createScratchDatabase, type ScratchDatabase } from '../shared/postgres.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../server/index.ts';
 
 const TARGET_RATIO = 1 / 3;
 const WARMUP_SECONDS = 2;

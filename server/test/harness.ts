@@ -4,31 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
-import { createLogger, loadConfig, startServer, type RunningServer } from '../index.ts';
+import { createLogger, createScratchDatabase, loadConfig, startServer, type RunningServer } from '../index.ts';
 
 export const testDb = process.env.TEST_DB === 'postgres' ? 'postgres' : 'pglite';
-
-async function createScratchDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
-  const adminUrl = process.env.DATABASE_URL;
-  if (!adminUrl) throw new Error('TEST_DB=postgres needs DATABASE_URL');
-  const name = `teamspace_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
 
 export interface Response<T = any> {
   status: number;
@@ -70,7 +48,10 @@ let counter = 0;
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'teamspace-test-'));
   // A second instance on the same database passes that database's URL in `env`.
-  const scratch = testDb === 'postgres' && !env.DATABASE_URL ? await createScratchDatabase() : undefined;
+  const adminUrl = process.env.DATABASE_URL;
+  if (testDb === 'postgres' && !adminUrl) throw new Error('TEST_DB=postgres needs DATABASE_URL');
+  const scratch =
+    testDb === 'postgres' && !env.DATABASE_URL ? await createScratchDatabase(adminUrl!, 'teamspace_test') : undefined;
   const jwtSecret = randomBytes(32).toString('hex');
   const config = loadConfig({
     NODE_ENV: 'test',

@@ -1,4 +1,4 @@
-// A throwaway database inside DATABASE_URL's server, so a benchmark never writes into a real one.
+// A throwaway database inside a PostgreSQL server, for tests and benchmarks that must never write into a real one.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
