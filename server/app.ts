@@ -1,7 +1,8 @@
 import express from 'express';
 import { buildOpenApiDocument, endpoints } from '../schema/index.ts';
 import { authenticate } from './auth/authenticate.ts';
-import { accessTokens } from './auth/tokens.ts';
+import type { AccessTokens } from './auth/tokens.ts';
+import type { Collab } from '../collab/index.ts';
 import { authRateLimit } from './auth/rate-limit.ts';
 import { mountAuthRoutes } from './auth/routes.ts';
 import type { Config } from './config.ts';
@@ -23,18 +24,21 @@ import { mountMemberRoutes } from './workspace/members.ts';
 const openApiDocument = buildOpenApiDocument(Object.values(endpoints), { title: 'Teamspace API', version: '1' });
 
 /** The HTTP application: a plain middleware chain, then the routes, then JSON errors for everything else. */
-export function createApp(
-  config: Config,
-  database: Database,
-  access: AccessCache,
-  inFlight: InFlight,
-  log: Logger,
-): express.Express {
-  const tokens = accessTokens(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SECONDS);
+export interface AppParts {
+  config: Config;
+  database: Database;
+  access: AccessCache;
+  tokens: AccessTokens;
+  collab: Collab;
+  inFlight: InFlight;
+  log: Logger;
+}
+
+export function createApp(parts: AppParts): express.Express {
+  const { config, database, access, tokens, log } = parts;
   const sessions = { tokens, refreshTtlDays: config.REFRESH_TOKEN_TTL_DAYS };
   const ctx: AppContext = {
-    config, database, db: database.pool, log, access, sessions, inFlight,
-    authenticate: authenticate(access.user, tokens),
+    ...parts, db: database.pool, sessions, authenticate: authenticate(access.user, tokens),
   };
   const metrics = createHttpMetrics(config.METRICS_TOKEN);
 

@@ -4,6 +4,10 @@ import path from 'node:path';
 import { z } from 'zod';
 
 const duration = z.coerce.number().int().positive();
+const base64Key = z
+  .string()
+  .trim()
+  .refine((s) => Buffer.from(s, 'base64').length === 32, 'must be 32 bytes in base64 (openssl rand -base64 32)');
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -28,10 +32,21 @@ const EnvSchema = z.object({
   TRUST_PROXY: z.string().default('loopback'),
   METRICS_TOKEN: z.string().min(16).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ENCRYPTION_KEY: base64Key.optional(),
+  ENCRYPTION_OLD_KEYS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((k) => k.trim()).filter(Boolean))
+    .pipe(z.array(base64Key)),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  COLLAB_MAX_UPDATE_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
+  COLLAB_MAX_DOCUMENT_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
+  COLLAB_MESSAGES_PER_SECOND: z.coerce.number().int().positive().default(300),
+  COLLAB_COMPACT_AFTER: z.coerce.number().int().positive().default(500),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
-export type Config = Omit<Env, 'JWT_SECRET'> & { JWT_SECRET: string };
+export type Config = Omit<Env, 'JWT_SECRET' | 'ENCRYPTION_KEY'> & { JWT_SECRET: string; ENCRYPTION_KEY: string };
 
 export class ConfigError extends Error {}
 
@@ -43,14 +58,14 @@ function weakSecretReason(secret: string): string | undefined {
   return undefined;
 }
 
-/** In development, a random secret kept under DATA_DIR so tokens survive restarts. */
-function developmentSecret(dataDir: string): string {
-  const file = path.join(dataDir, 'jwt-secret');
+/** In development, a random secret made once and kept under DATA_DIR, so it survives restarts. */
+function developmentSecret(dataDir: string, name: string, make: () => string): string {
+  const file = path.join(dataDir, name);
   try {
     return readFileSync(file, 'utf8').trim();
   } catch {
     mkdirSync(dataDir, { recursive: true });
-    const secret = randomBytes(48).toString('base64url');
+    const secret = make();
     writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
     return secret;
   }
@@ -71,7 +86,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } else if (cfg.NODE_ENV === 'production') {
     throw new ConfigError('invalid configuration:\n  JWT_SECRET is required when NODE_ENV=production');
   } else {
-    secret = developmentSecret(cfg.DATA_DIR);
+    secret = developmentSecret(cfg.DATA_DIR, 'jwt-secret', () => randomBytes(48).toString('base64url'));
   }
-  return { ...cfg, DATA_DIR: path.resolve(cfg.DATA_DIR), JWT_SECRET: secret };
+  if (!cfg.ENCRYPTION_KEY && cfg.NODE_ENV === 'production') {
+    throw new ConfigError('invalid configuration:\n  ENCRYPTION_KEY is required when NODE_ENV=production');
+  }
+  const encryptionKey =
+    cfg.ENCRYPTION_KEY ?? developmentSecret(cfg.DATA_DIR, 'encryption-key', () => randomBytes(32).toString('base64'));
+  return { ...cfg, DATA_DIR: path.resolve(cfg.DATA_DIR), JWT_SECRET: secret, ENCRYPTION_KEY: encryptionKey };
 }

@@ -9,3 +9,4 @@ export { channelAccess, requireChannelRole, requireGroupRole, roleAtLeast, type 
 export { ApiError } from './http/errors.ts';
 export { createAccessCache, type AccessCache, type GroupView } from './workspace/access-cache.ts';
 export { createScratchDatabase, type ScratchDatabase } from './db/scratch.ts';
+export { accessTokens, type AccessTokens } from './auth/tokens.ts';

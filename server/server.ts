@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { createCollab, createKeyring, type Collab } from '../collab/index.ts';
 import { createApp } from './app.ts';
+import { accessTokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { trackInFlight } from './http/in-flight.ts';
@@ -12,51 +14,80 @@ export interface RunningServer {
   port: number;
   database: Database;
   access: AccessCache;
+  collab: Collab;
   close(): Promise<void>;
 }
 
-/** Opens the database (migrating it), then serves everything on one port. */
+/**
+ * Opens the database (migrating it), then serves everything on one port: REST, the collaboration WebSocket at
+ * `/collab`. Parts started so far are stopped again, in reverse, when a later one fails.
+ */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
-  const database = await openDatabase(
-    { url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE },
-    log,
-  );
-  let access: AccessCache;
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop();
+  };
   try {
-    access = await createAccessCache(database, log);
-  } catch (err) {
-    await database.close();
-    throw err;
-  }
-  const inFlight = trackInFlight();
-  const app = createApp(config, database, access, inFlight, log);
-  const http = app.listen(config.PORT, config.HOST);
-  try {
-    await once(http, 'listening');
-  } catch (err) {
-    await access.stop();
-    await database.close();
-    throw err;
-  }
-  // Slow clients must not hold sockets forever.
-  http.headersTimeout = 15_000;
-  http.requestTimeout = 30_000;
-  const { port } = http.address() as AddressInfo;
-  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
-  const url = `http://${host}:${port}`;
-  log.info({ url, database: database.kind }, 'server listening');
+    const database = await openDatabase(
+      { url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE },
+      log,
+    );
+    stops.push(() => database.close());
+    const access = await createAccessCache(database, log);
+    stops.push(() => access.stop());
+    const tokens = accessTokens(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SECONDS);
+    const collab = createCollab({
+      pool: database.pool,
+      access,
+      tokens,
+      keyring: createKeyring(
+        Buffer.from(config.ENCRYPTION_KEY, 'base64'),
+        config.ENCRYPTION_OLD_KEYS.map((k) => Buffer.from(k, 'base64')),
+      ),
+      log,
+      redisUrl: config.REDIS_URL,
+      compactAfter: config.COLLAB_COMPACT_AFTER,
+      limits: {
+        maxUpdateBytes: config.COLLAB_MAX_UPDATE_BYTES,
+        maxDocumentBytes: config.COLLAB_MAX_DOCUMENT_BYTES,
+        messagesPerSecond: config.COLLAB_MESSAGES_PER_SECOND,
+      },
+    });
+    stops.push(() => collab.close());
+    const inFlight = trackInFlight();
+    stops.push(() => inFlight.drained(5000));
 
-  let closing: Promise<void> | undefined;
-  const close = () =>
-    (closing ??= (async () => {
-      await new Promise<void>((resolve) => {
-        http.close(() => resolve());
-        http.closeIdleConnections();
-      });
-      await inFlight.drained(5000);
-      await access.stop();
-      await database.close();
-      log.info('server stopped');
-    })());
-  return { url, port, database, access, close };
+    const app = createApp({ config, database, access, tokens, collab, inFlight, log });
+    const http = app.listen(config.PORT, config.HOST);
+    http.on('upgrade', (request, socket, head) => {
+      const { pathname } = new URL(request.url ?? '/', 'http://localhost');
+      if (pathname === '/collab') return collab.handleUpgrade(request, socket, head);
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+    });
+    await once(http, 'listening');
+    stops.push(async () => {
+      const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+      http.closeIdleConnections();
+      // Open WebSockets would hold the HTTP server open: end them before waiting for it.
+      await collab.close();
+      await closed;
+    });
+    // Slow clients must not hold sockets forever.
+    http.headersTimeout = 15_000;
+    http.requestTimeout = 30_000;
+    const { port } = http.address() as AddressInfo;
+    const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? 'localhost' : config.HOST;
+    const url = `http://${host}:${port}`;
+    log.info({ url, database: database.kind, redis: Boolean(config.REDIS_URL) }, 'server listening');
+
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= stopAll().then(() => {
+        log.info('server stopped');
+      }));
+    return { url, port, database, access, collab, close };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
 }

@@ -33,8 +33,24 @@ describe('configuration', () => {
     for (const weak of ['short', 'changeme-changeme-changeme-changeme', 'a'.repeat(40)]) {
       assert.throws(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dir, JWT_SECRET: weak }), ConfigError, weak);
     }
-    const ok = loadConfig({ NODE_ENV: 'production', DATA_DIR: dir, JWT_SECRET: 'k7Qp2vX9mL4tR8wZ1nB6cF3hJ5gD0sAe' });
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const ok = loadConfig({
+      NODE_ENV: 'production', DATA_DIR: dir, JWT_SECRET: 'k7Qp2vX9mL4tR8wZ1nB6cF3hJ5gD0sAe', ENCRYPTION_KEY: key,
+    });
     assert.equal(ok.NODE_ENV, 'production');
+  });
+
+  it('needs an encryption key in production and checks every key it is given', () => {
+    const base = { NODE_ENV: 'production', DATA_DIR: dir, JWT_SECRET: 'k7Qp2vX9mL4tR8wZ1nB6cF3hJ5gD0sAe' };
+    assert.throws(() => loadConfig(base), /ENCRYPTION_KEY is required/);
+    assert.throws(() => loadConfig({ ...base, ENCRYPTION_KEY: 'c2hvcnQ=' }), /ENCRYPTION_KEY.*32 bytes/);
+    assert.throws(
+      () => loadConfig({ ...base, ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), ENCRYPTION_OLD_KEYS: 'bad' }),
+      /ENCRYPTION_OLD_KEYS/,
+    );
+    const dev = loadConfig({ DATA_DIR: dir });
+    assert.equal(Buffer.from(dev.ENCRYPTION_KEY, 'base64').length, 32, 'development makes one');
+    assert.equal(loadConfig({ DATA_DIR: dir }).ENCRYPTION_KEY, dev.ENCRYPTION_KEY, 'and keeps it');
   });
 
   it('lists every invalid variable in one clear message', () => {

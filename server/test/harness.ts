@@ -32,6 +32,10 @@ export interface TestServer extends RunningServer {
   call<T = any>(method: string, path: string, options?: CallOptions): Promise<Response<T>>;
   /** Registers a fresh user and logs in. */
   signUp(prefix?: string): Promise<TestUser>;
+  /** Stops this server and starts another on the same storage, as after a crash or an upgrade. */
+  restart(): Promise<TestServer>;
+  /** Stops the server and deletes its storage. */
+  close(): Promise<void>;
 }
 
 export interface TestUser {
@@ -43,24 +47,43 @@ export interface TestUser {
   refreshToken: string;
 }
 
+interface Storage {
+  dataDir: string;
+  jwtSecret: string;
+  databaseUrl?: string;
+  drop(): Promise<void>;
+}
+
 let counter = 0;
 
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+async function newStorage(env: Record<string, string>): Promise<Storage> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'teamspace-test-'));
-  // A second instance on the same database passes that database's URL in `env`.
   const adminUrl = process.env.DATABASE_URL;
   if (testDb === 'postgres' && !adminUrl) throw new Error('TEST_DB=postgres needs DATABASE_URL');
+  // A second instance on the same database passes that database's URL in `env`.
   const scratch =
     testDb === 'postgres' && !env.DATABASE_URL ? await createScratchDatabase(adminUrl!, 'teamspace_test') : undefined;
-  const jwtSecret = randomBytes(32).toString('hex');
+  return {
+    dataDir,
+    jwtSecret: randomBytes(32).toString('hex'),
+    databaseUrl: scratch?.url,
+    async drop() {
+      await scratch?.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startTestServer(env: Record<string, string> = {}, reuse?: Storage): Promise<TestServer> {
+  const storage = reuse ?? (await newStorage(env));
   const config = loadConfig({
     NODE_ENV: 'test',
     HOST: '127.0.0.1',
     PORT: '0',
-    DATA_DIR: dataDir,
-    JWT_SECRET: jwtSecret,
+    DATA_DIR: storage.dataDir,
+    JWT_SECRET: storage.jwtSecret,
     AUTH_RATE_LIMIT: '100000',
-    ...(scratch ? { DATABASE_URL: scratch.url } : {}),
+    ...(storage.databaseUrl ? { DATABASE_URL: storage.databaseUrl } : {}),
     ...env,
   });
   const server = await startServer(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
@@ -101,15 +124,18 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
 
   return {
     ...server,
-    dataDir,
+    dataDir: storage.dataDir,
     databaseUrl: config.DATABASE_URL,
-    jwtSecret,
+    jwtSecret: storage.jwtSecret,
     call,
     signUp,
+    async restart() {
+      await server.close();
+      return startTestServer(env, storage);
+    },
     async close() {
       await server.close();
-      await scratch?.drop();
-      await rm(dataDir, { recursive: true, force: true });
+      await storage.drop();
     },
   };
 }
@@ -138,4 +164,39 @@ export async function eventually<T>(check: () => Promise<T>, ms = 2000): Promise
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
+}
+
+export interface Team {
+  groupId: string;
+  owner: TestUser;
+  member: TestUser;
+  viewer: TestUser;
+  /** Registered, but in no group with the others. */
+  outsider: TestUser;
+  /** One channel of each type asked for, by type. */
+  channels: Record<string, string>;
+}
+
+/** A group with an owner, a member and a viewer, an outsider, and one channel of each given type. */
+export async function setUpTeam(server: TestServer, channelTypes: string[] = []): Promise<Team> {
+  const [owner, member, viewer, outsider] = await Promise.all(
+    ['owner', 'member', 'viewer', 'outsider'].map((p) => server.signUp(p)),
+  );
+  const group = await server.call('POST', '/api/groups', { token: owner!.token, json: { name: 'Team' } });
+  if (group.status !== 201) throw new Error(`group: ${group.status}`);
+  for (const [user, role] of [[member!, 'member'], [viewer!, 'viewer']] as const) {
+    const res = await server.call('POST', `/api/groups/${group.body.id}/members`, {
+      token: owner!.token, json: { user_id: user.id, role },
+    });
+    if (res.status !== 201) throw new Error(`member: ${res.status}`);
+  }
+  const channels: Record<string, string> = {};
+  for (const type of channelTypes) {
+    const res = await server.call('POST', `/api/groups/${group.body.id}/channels`, {
+      token: owner!.token, json: { name: `${type.toLowerCase()}-${++counter}`, type },
+    });
+    if (res.status !== 201) throw new Error(`channel: ${res.status}`);
+    channels[type] = res.body.id;
+  }
+  return { groupId: group.body.id, owner: owner!, member: member!, viewer: viewer!, outsider: outsider!, channels };
 }

@@ -28,6 +28,11 @@ export interface AccessCache {
    * notification. `change` is "user:<id>", "member:<user id>" or "group:<id>".
    */
   invalidate(change: string): void;
+  /**
+   * Calls `listener` after every change this instance hears of, its own included, with the change's
+   * "kind:id"; after a gap in notifications, with "*" (anything may have changed). Returns the unsubscribe.
+   */
+  onChange(listener: (change: string) => void): () => void;
   stop(): Promise<void>;
 }
 
@@ -39,6 +44,10 @@ export async function createAccessCache(database: Database, log: Logger, maxEntr
   let listening = false;
   // Bumped by every invalidation: a load that overlapped one may hold stale rows and is not stored.
   let generation = 0;
+  const listeners = new Set<(change: string) => void>();
+  const announce = (change: string) => {
+    for (const listener of listeners) listener(change);
+  };
 
   const invalidate = (change: string) => {
     generation++;
@@ -47,6 +56,7 @@ export async function createAccessCache(database: Database, log: Logger, maxEntr
     else if (kind === 'member') groupLists.delete(id);
     else if (kind === 'group') groupLists.clear();
     else log.warn({ change }, 'unknown access change');
+    announce(change);
   };
 
   async function cached<V extends {}>(cache: LRUCache<string, V>, key: string, load: () => Promise<V | undefined>) {
@@ -66,6 +76,7 @@ export async function createAccessCache(database: Database, log: Logger, maxEntr
       groupLists.clear();
       listening = nowListening;
       if (!nowListening) log.warn('access cache off until change notifications resume');
+      announce('*');
     },
   });
 
@@ -82,6 +93,10 @@ export async function createAccessCache(database: Database, log: Logger, maxEntr
         return rows;
       }))!,
     invalidate,
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     stop,
   };
 }

@@ -1,0 +1,90 @@
+import type { Connection, Extension } from '@hocuspocus/server';
+import type pg from 'pg';
+import { ApiError, channelAccess, userFromToken, type AccessCache, type Role } from '../../server/index.ts';
+import type { AccessTokens } from '../../server/index.ts';
+import type { Logger } from '../../server/index.ts';
+
+export interface CollabContext {
+  userId: string;
+  role: Role;
+  channelType: string;
+  groupId: string | null;
+}
+
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A refusal the provider shows as `reason` (its onAuthenticationFailed event). */
+function refusal(reason: string): { reason: string } {
+  return { reason };
+}
+
+/**
+ * Who may open which document: a valid access token, and membership of the channel's group (or of the DM).
+ * Viewers get read-only connections. A change of membership or role, or a deactivation, applies to open
+ * connections at once: they are closed, or switched to or from read-only.
+ */
+export function accessControl(pool: pg.Pool, access: AccessCache, tokens: AccessTokens, log: Logger) {
+  const byUser = new Map<string, Set<Connection<CollabContext>>>();
+
+  async function recheck(connection: Connection<CollabContext>): Promise<void> {
+    const { userId } = connection.context;
+    const user = await access.user(userId);
+    const now = user?.is_active ? await channelAccess(pool, connection.document.name, userId) : undefined;
+    if (!now) {
+      log.info({ user_id: userId, document: connection.document.name }, 'access revoked: closing connection');
+      connection.close({ code: 4403, reason: 'access revoked' });
+      return;
+    }
+    connection.context.role = now.role;
+    connection.readOnly = now.role === 'viewer';
+  }
+
+  const stopListening = access.onChange((change) => {
+    const [kind, id] = change.split(':', 2);
+    const affected =
+      kind === 'user' || kind === 'member'
+        ? [...(byUser.get(id!) ?? [])]
+        : change === '*' || kind === 'group'
+          ? [...byUser.values()].flatMap((set) => [...set])
+          : [];
+    for (const connection of affected) {
+      recheck(connection).catch((err) => {
+        log.error({ err }, 'access recheck failed: closing connection');
+        connection.close({ code: 4500, reason: 'access check failed' });
+      });
+    }
+  });
+
+  const extension: Extension<CollabContext> = {
+    extensionName: 'access-control',
+    async onAuthenticate({ token, documentName, connectionConfig }) {
+      if (!uuid.test(documentName)) throw refusal('not-found');
+      let user;
+      try {
+        user = await userFromToken(access.user, tokens, token);
+      } catch (err) {
+        throw refusal(err instanceof ApiError ? err.code : 'unauthorized');
+      }
+      const granted = await channelAccess(pool, documentName, user.id);
+      if (!granted) throw refusal('not-found');
+      if (granted.channel.type === 'VOICE') throw refusal('voice channels have no document');
+      connectionConfig.readOnly = granted.role === 'viewer';
+      return {
+        userId: user.id, role: granted.role, channelType: granted.channel.type, groupId: granted.channel.group_id,
+      } satisfies CollabContext;
+    },
+    async connected({ connection, context }) {
+      let set = byUser.get(context.userId);
+      if (!set) byUser.set(context.userId, (set = new Set()));
+      set.add(connection);
+      connection.onClose(() => {
+        set.delete(connection);
+        if (!set.size) byUser.delete(context.userId);
+      });
+    },
+    async onDestroy() {
+      stopListening();
+    },
+  };
+  return extension;
+}

@@ -1,0 +1,118 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Hocuspocus, type Extension } from '@hocuspocus/server';
+import { Redis as RedisExtension } from '@hocuspocus/extension-redis';
+import { Redis } from 'ioredis';
+import type pg from 'pg';
+import { WebSocketServer } from 'ws';
+import type * as Y from 'yjs';
+import type { AccessCache, AccessTokens, Logger } from '../server/index.ts';
+import { accessControl, type CollabContext } from './extensions/access.ts';
+import { limits, type CollabLimits } from './extensions/limits.ts';
+import { persistence } from './extensions/persistence.ts';
+import { createDocumentStore } from './storage/document-store.ts';
+import type { Keyring } from './storage/keyring.ts';
+
+export interface CollabOptions {
+  pool: pg.Pool;
+  access: AccessCache;
+  tokens: AccessTokens;
+  keyring: Keyring;
+  log: Logger;
+  limits: CollabLimits;
+  /** Compact a document's log into its snapshot once it holds this many updates. */
+  compactAfter: number;
+  /** Share documents with other instances through Redis. */
+  redisUrl?: string;
+}
+
+export interface Collab {
+  hocuspocus: Hocuspocus<CollabContext>;
+  /** Takes over an HTTP upgrade request for the collaboration WebSocket. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Reads the live document (loading it if no one has it open). */
+  read<T>(documentName: string, reader: (doc: Y.Doc) => T): Promise<T>;
+  /**
+   * Changes the live document in one transaction: connected clients see it at once, and it is stored before
+   * the returned promise resolves.
+   */
+  change<T>(documentName: string, writer: (doc: Y.Doc) => T): Promise<T>;
+  close(): Promise<void>;
+}
+
+export function createCollab(options: CollabOptions): Collab {
+  const { log } = options;
+  const store = createDocumentStore(options.pool, options.keyring);
+  const persisted = persistence(store, log, options.compactAfter);
+  const extensions: Extension[] = [
+    accessControl(options.pool, options.access, options.tokens, log),
+    limits(options.limits, log),
+    persisted,
+  ];
+  let redis: Redis | undefined;
+  if (options.redisUrl) {
+    redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    extensions.push(new RedisExtension({ redis, createClient: () => new Redis(options.redisUrl!) }));
+  }
+
+  const hocuspocus = new Hocuspocus<CollabContext>({
+    name: 'teamspace',
+    quiet: true,
+    // Stores run on this debounce; durability does not depend on them (see persistence).
+    debounce: 2000,
+    maxDebounce: 10_000,
+    unloadImmediately: true,
+    extensions,
+  });
+
+  let closing: Promise<void> | undefined;
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: options.limits.maxUpdateBytes + 64 * 1024 });
+
+  async function withDocument<T>(documentName: string, work: (doc: Y.Doc) => T, write: boolean): Promise<T> {
+    const direct = await hocuspocus.openDirectConnection(documentName);
+    try {
+      let result!: T;
+      if (write) {
+        await direct.transact((doc) => {
+          result = work(doc);
+        });
+        await persisted.flush(documentName);
+      } else {
+        result = work(direct.document!);
+      }
+      return result;
+    } finally {
+      await direct.disconnect();
+    }
+  }
+
+  return {
+    hocuspocus,
+    handleUpgrade(request, socket, head) {
+      sockets.handleUpgrade(request, socket, head, (ws) => {
+        const headers = new Headers();
+        for (const [name, value] of Object.entries(request.headers)) {
+          if (typeof value === 'string') headers.set(name, value);
+        }
+        const webRequest = new Request(`http://localhost${request.url ?? '/'}`, { headers });
+        const client = hocuspocus.handleConnection(ws, webRequest);
+        ws.on('message', (data: Buffer) => client.handleMessage(new Uint8Array(data)));
+        ws.on('close', (code, reason) => client.handleClose({ code, reason: reason.toString() }));
+        ws.on('error', (err) => log.warn({ err }, 'collab socket error'));
+      });
+    },
+    read: (name, reader) => withDocument(name, reader, false),
+    change: (name, writer) => withDocument(name, writer, true),
+    close: () => (closing ??= shutDown()),
+  };
+
+  async function shutDown(): Promise<void> {
+    for (const client of sockets.clients) client.terminate();
+    hocuspocus.closeConnections();
+    hocuspocus.flushPendingStores();
+    await Promise.all([...hocuspocus.documents.keys()].map((name) => persisted.flush(name)));
+    await hocuspocus.hooks('onDestroy', { instance: hocuspocus });
+    sockets.close();
+    redis?.disconnect();
+  }
+}

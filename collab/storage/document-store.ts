@@ -1,0 +1,95 @@
+import type pg from 'pg';
+import * as Y from 'yjs';
+import { inTransaction } from '../../server/index.ts';
+import type { Keyring } from './keyring.ts';
+
+export interface StoredState {
+  /** Snapshot and log merged into one update; undefined when nothing was ever stored. */
+  state: Uint8Array | undefined;
+  /** Updates in the log not yet folded into the snapshot. */
+  logLength: number;
+}
+
+export interface CompactionResult {
+  merged: number;
+  snapshotBytes: number;
+}
+
+interface Row {
+  id?: string;
+  key_id: string;
+  payload: Buffer;
+}
+
+/**
+ * A document's durable state in PostgreSQL: an append-only log of encrypted updates plus one encrypted snapshot.
+ * Appends are single inserts, so an update is durable once `append` resolves. Compaction folds the log into the
+ * snapshot through a garbage-collecting Y.Doc, so content deleted in the document is gone from storage too.
+ */
+export function createDocumentStore(pool: pg.Pool, keyring: Keyring, compactionBatch = 5000) {
+  const open = (name: string, row: Row) => keyring.open({ keyId: row.key_id, payload: row.payload }, name);
+
+  async function append(name: string, update: Uint8Array, db: pg.Pool | pg.PoolClient = pool): Promise<void> {
+    const sealed = keyring.seal(update, name);
+    await db.query('INSERT INTO document_updates (document_name, key_id, payload) VALUES ($1, $2, $3)', [
+      name, sealed.keyId, sealed.payload,
+    ]);
+  }
+
+  async function load(name: string): Promise<StoredState> {
+    const [snapshot, log] = await Promise.all([
+      pool.query<Row>('SELECT key_id, payload FROM document_snapshots WHERE document_name = $1', [name]),
+      pool.query<Row>('SELECT key_id, payload FROM document_updates WHERE document_name = $1 ORDER BY id', [name]),
+    ]);
+    const parts = [...snapshot.rows, ...log.rows].map((row) => open(name, row));
+    return { state: parts.length ? Y.mergeUpdates(parts) : undefined, logLength: log.rows.length };
+  }
+
+  /** Folds up to `compactionBatch` log entries into the snapshot; repeat until `merged` is 0. */
+  async function compactOnce(name: string, client: pg.PoolClient): Promise<CompactionResult> {
+    // One compactor per document across all instances; appends go on meanwhile (they only insert).
+    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 42))', [name]);
+    const snapshot = await client.query<Row>(
+      'SELECT key_id, payload FROM document_snapshots WHERE document_name = $1',
+      [name],
+    );
+    const log = await client.query<Row & { id: string }>(
+      'SELECT id, key_id, payload FROM document_updates WHERE document_name = $1 ORDER BY id LIMIT $2',
+      [name, compactionBatch],
+    );
+    if (!log.rows.length) return { merged: 0, snapshotBytes: snapshot.rows[0]?.payload.length ?? 0 };
+    const doc = new Y.Doc({ gc: true });
+    try {
+      if (snapshot.rows[0]) Y.applyUpdate(doc, open(name, snapshot.rows[0]));
+      for (const row of log.rows) Y.applyUpdate(doc, open(name, row));
+      const sealed = keyring.seal(Y.encodeStateAsUpdate(doc), name);
+      const lastId = log.rows.at(-1)!.id;
+      await client.query(
+        `INSERT INTO document_snapshots (document_name, key_id, payload, last_update_id, updated_at)
+         VALUES ($1, $2, $3, $4, now())
+         ON CONFLICT (document_name) DO UPDATE
+           SET key_id = EXCLUDED.key_id, payload = EXCLUDED.payload, last_update_id = EXCLUDED.last_update_id,
+               updated_at = now()`,
+        [name, sealed.keyId, sealed.payload, lastId],
+      );
+      await client.query('DELETE FROM document_updates WHERE document_name = $1 AND id <= $2', [name, lastId]);
+      return { merged: log.rows.length, snapshotBytes: sealed.payload.length };
+    } finally {
+      doc.destroy();
+    }
+  }
+
+  async function compact(name: string): Promise<CompactionResult> {
+    const total = { merged: 0, snapshotBytes: 0 };
+    for (;;) {
+      const step = await inTransaction(pool, (client) => compactOnce(name, client));
+      total.merged += step.merged;
+      total.snapshotBytes = step.snapshotBytes;
+      if (step.merged < compactionBatch) return total;
+    }
+  }
+
+  return { append, load, compact };
+}
+
+export type DocumentStore = ReturnType<typeof createDocumentStore>;

@@ -1,0 +1,79 @@
+// Real @hocuspocus/provider clients against a running test server.
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
+import * as Y from 'yjs';
+import type { TestServer } from '../../server/test/harness.ts';
+
+export interface Client {
+  doc: Y.Doc;
+  provider: HocuspocusProvider;
+  socket: HocuspocusProviderWebsocket;
+  /** Why the server refused or closed, if it did. */
+  refusal: Promise<string>;
+  /** Resolves when every local change has been acknowledged by the server. */
+  saved(): Promise<void>;
+  close(): void;
+}
+
+export function collabUrl(server: TestServer): string {
+  return `${server.url.replace('http', 'ws')}/collab`;
+}
+
+/** Connects a provider; resolves once synced, or, with `expectRefusal`, once refused. */
+export async function connect(
+  server: TestServer,
+  name: string,
+  token: string | (() => Promise<string>),
+  options: { expectRefusal?: boolean; doc?: Y.Doc } = {},
+): Promise<Client> {
+  const doc = options.doc ?? new Y.Doc();
+  const socket = new HocuspocusProviderWebsocket({ url: collabUrl(server) });
+  let refused!: (reason: string) => void;
+  const refusal = new Promise<string>((resolve) => (refused = resolve));
+  const provider = new HocuspocusProvider({
+    websocketProvider: socket,
+    name,
+    document: doc,
+    token,
+    onAuthenticationFailed: ({ reason }) => refused(reason),
+    onClose: ({ event }) => {
+      if (event.code >= 4000) refused(event.reason);
+    },
+  });
+  provider.attach();
+  const ready = new Promise<void>((resolve, reject) => {
+    if (options.expectRefusal) refusal.then(() => resolve());
+    else {
+      provider.on('synced', () => resolve());
+      refusal.then((reason) => reject(new Error(`refused: ${reason}`)));
+    }
+    setTimeout(() => reject(new Error(`timed out connecting to ${name}`)), 10_000).unref();
+  });
+  const client: Client = {
+    doc,
+    provider,
+    socket,
+    refusal,
+    saved: () =>
+      waitFor(() => provider.unsyncedChanges === 0 && provider.isSynced, `saved ${name}`),
+    close() {
+      provider.destroy();
+      socket.destroy();
+    },
+  };
+  try {
+    await ready;
+  } catch (err) {
+    client.close();
+    throw err;
+  }
+  return client;
+}
+
+/** Polls `condition` until true; fails with `what` after `ms`. */
+export async function waitFor(condition: () => boolean, what: string, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
