@@ -3,7 +3,7 @@ import { buildOpenApiDocument, endpoints } from '../schema/index.ts';
 import { authenticate } from './auth/authenticate.ts';
 import type { AccessTokens } from './auth/tokens.ts';
 import type { Collab } from '../collab/index.ts';
-import { authRateLimit } from './auth/rate-limit.ts';
+import { loginRateLimit, registerRateLimit } from './auth/rate-limit.ts';
 import { mountAuthRoutes } from './auth/routes.ts';
 import type { Config } from './config.ts';
 import type { AppContext } from './context.ts';
@@ -56,9 +56,9 @@ export function createApp(parts: AppParts): express.Express {
   });
 
   const api = express.Router();
-  api.use(['/api/auth/register', '/api/auth/token'], ...authRateLimit({
-    limit: config.AUTH_RATE_LIMIT, windowSeconds: config.AUTH_RATE_WINDOW_SECONDS,
-  }));
+  const limits = { limit: config.AUTH_RATE_LIMIT, windowSeconds: config.AUTH_RATE_WINDOW_SECONDS };
+  api.use('/api/auth/token', ...loginRateLimit(limits));
+  api.use('/api/auth/register', ...registerRateLimit(limits));
   mountAuthRoutes(api, ctx);
   mountGroupRoutes(api, ctx);
   mountMemberRoutes(api, ctx);

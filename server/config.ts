@@ -58,22 +58,29 @@ function weakSecretReason(secret: string): string | undefined {
   return undefined;
 }
 
-/** In development, a random secret made once and kept under DATA_DIR, so it survives restarts. */
+/** Outside production, a random secret made once and kept under DATA_DIR, so it survives restarts. */
 function developmentSecret(dataDir: string, name: string, make: () => string): string {
   const file = path.join(dataDir, name);
+  let secret: string;
   try {
-    return readFileSync(file, 'utf8').trim();
+    secret = readFileSync(file, 'utf8').trim();
   } catch {
     mkdirSync(dataDir, { recursive: true });
-    const secret = make();
+    secret = make();
     writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
-    return secret;
   }
+  if (!secret) throw new ConfigError(`invalid configuration:\n  ${file} is empty: delete it to make a new one`);
+  return secret;
+}
+
+/** An empty variable (e.g. `JWT_SECRET=` from an unset compose variable) means unset, never an empty value. */
+function withoutEmpty(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
 }
 
 /** Reads and validates the configuration; throws a ConfigError listing every problem at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+  const parsed = EnvSchema.safeParse(withoutEmpty(env));
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
@@ -82,7 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let secret = cfg.JWT_SECRET;
   if (secret !== undefined) {
     const weak = weakSecretReason(secret);
-    if (weak && cfg.NODE_ENV === 'production') throw new ConfigError(`invalid configuration:\n  ${weak}`);
+    if (weak) throw new ConfigError(`invalid configuration:\n  ${weak}`);
   } else if (cfg.NODE_ENV === 'production') {
     throw new ConfigError('invalid configuration:\n  JWT_SECRET is required when NODE_ENV=production');
   } else {

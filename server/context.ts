@@ -2,7 +2,6 @@ import type { RequestHandler } from 'express';
 import type pg from 'pg';
 import type { SessionConfig } from './auth/sessions.ts';
 import type { Config } from './config.ts';
-import type { Database } from './db/database.ts';
 import type { InFlight } from './http/in-flight.ts';
 import type { Logger } from './logger.ts';
 import type { AccessCache } from './workspace/access-cache.ts';
@@ -11,7 +10,6 @@ import type { Collab } from '../collab/index.ts';
 /** What route modules are given: configuration, the database pool, the access cache, the logger, auth. */
 export interface AppContext {
   config: Config;
-  database: Database;
   db: pg.Pool;
   log: Logger;
   access: AccessCache;

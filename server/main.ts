@@ -12,7 +12,14 @@ try {
   process.exit(1);
 }
 const log = createLogger(config.LOG_LEVEL);
-const server = await startServer(config, log);
+let server;
+try {
+  server = await startServer(config, log);
+} catch (err) {
+  log.fatal({ err }, 'cannot start');
+  process.stderr.write(`cannot start: ${(err as Error).message}\n`);
+  process.exit(1);
+}
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

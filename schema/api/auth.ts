@@ -1,4 +1,4 @@
-import { z, Timestamp, Uuid } from './common.ts';
+import { z, Text, Timestamp, Uuid } from './common.ts';
 
 export const Username = z
   .string()
@@ -7,14 +7,14 @@ export const Username = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'letters, digits, "_", "." and "-", starting with a letter or digit');
 
 /** Long enough to resist guessing, bounded so hashing stays cheap for the server. */
-export const Password = z.string().min(10, 'at least 10 characters').max(256);
+export const Password = Text().min(10, 'at least 10 characters').max(256);
 
 export const RegisterRequest = z
   .strictObject({
     username: Username,
     email: z.email().max(254),
     password: Password,
-    display_name: z.string().trim().min(1).max(64).optional(),
+    display_name: Text().trim().min(1).max(64).optional(),
   })
   .openapi('RegisterRequest');
 
@@ -33,11 +33,11 @@ export const User = z
 export const TokenRequest = z
   .strictObject({
     grant_type: z.literal('password').optional(),
-    username: z.string().min(1).max(254),
-    password: z.string().min(1).max(256),
-    scope: z.string().max(256).optional(),
-    client_id: z.string().max(256).optional(),
-    client_secret: z.string().max(256).optional(),
+    username: Text().min(1).max(254),
+    password: Text().min(1).max(256),
+    scope: Text().max(256).optional(),
+    client_id: Text().max(256).optional(),
+    client_secret: Text().max(256).optional(),
   })
   .openapi('TokenRequest');
 
@@ -50,6 +50,6 @@ export const TokenResponse = z
   })
   .openapi('TokenResponse');
 
-export const RefreshRequest = z.strictObject({ refresh_token: z.string().min(1).max(512) }).openapi('RefreshRequest');
+export const RefreshRequest = z.strictObject({ refresh_token: Text().min(1).max(512) }).openapi('RefreshRequest');
 
 export const LogoutRequest = RefreshRequest;

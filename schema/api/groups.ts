@@ -1,9 +1,9 @@
-import { z, Name, Timestamp, Uuid } from './common.ts';
+import { z, Name, Text, Timestamp, Uuid } from './common.ts';
 
 export const Role = z.enum(['owner', 'admin', 'member', 'viewer']).openapi('Role');
 
 export const CreateGroupRequest = z
-  .strictObject({ name: Name(100), description: z.string().trim().max(1000).optional() })
+  .strictObject({ name: Name(100), description: Text().trim().max(1000).optional() })
   .openapi('CreateGroupRequest');
 
 export const Group = z
@@ -20,7 +20,7 @@ export const Group = z
 export const AddMemberRequest = z
   .strictObject({
     user_id: Uuid.optional(),
-    username: z.string().min(1).max(32).optional(),
+    username: Text().min(1).max(32).optional(),
     role: Role.default('member'),
   })
   .refine((body) => (body.user_id === undefined) !== (body.username === undefined), {

@@ -30,7 +30,8 @@ export function mountAuthRoutes(router: Router, app: AppContext): void {
     return user;
   });
 
-  route(api.token, async ({ body }) => {
+  route(api.token, async ({ body, res }) => {
+    res.set('Cache-Control', 'no-store');
     const user = await findUserForLogin(db, body.username);
     const valid = user ? await verifyPassword(user.password_hash, body.password) : await verifyDecoy(body.password);
     if (!user || !valid) throw unauthorized('wrong username or password', 'invalid_credentials');
@@ -38,7 +39,8 @@ export function mountAuthRoutes(router: Router, app: AppContext): void {
     return startSession(db, sessions, user.id);
   });
 
-  route(api.refresh, async ({ body }) => {
+  route(api.refresh, async ({ body, res }) => {
+    res.set('Cache-Control', 'no-store');
     const outcome = await rotateSession(db, sessions, body.refresh_token);
     if (!outcome.ok) {
       if (outcome.reason === 'reused') log.warn('refresh token reuse: token family revoked');

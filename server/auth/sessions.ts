@@ -36,7 +36,7 @@ export function startSession(db: Queryable, cfg: SessionConfig, userId: string):
 }
 
 export type RefreshOutcome =
-  | { ok: true; pair: TokenPair; userId: string }
+  | { ok: true; pair: TokenPair }
   | { ok: false; reason: 'unknown' | 'expired' | 'reused' | 'inactive' };
 
 /**
@@ -71,7 +71,7 @@ export async function rotateSession(pool: pg.Pool, cfg: SessionConfig, token: st
       return { ok: false, reason: 'inactive' };
     }
     await tx.query('UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1', [hash]);
-    return { ok: true, pair: await issuePair(tx, cfg, row.user_id, row.family_id), userId: row.user_id };
+    return { ok: true, pair: await issuePair(tx, cfg, row.user_id, row.family_id) };
   });
 }
 

@@ -3,6 +3,8 @@ import jwt from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
 
 const issuer = 'teamspace';
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const isUuid = (value: unknown): value is string => typeof value === 'string' && uuid.test(value);
 const audience = 'teamspace-api';
 
 export type AccessTokenCheck = { ok: true; userId: string } | { ok: false; reason: 'expired' | 'invalid' };
@@ -26,7 +28,7 @@ export function accessTokens(secret: string, ttlSeconds: number): AccessTokens {
   function verifySignature(token: string): AccessTokenCheck {
     try {
       const payload = jwt.verify(token, key, { algorithms: ['HS256'], issuer, audience });
-      if (typeof payload === 'string' || payload.typ !== 'access' || typeof payload.sub !== 'string' || !payload.exp) {
+      if (typeof payload === 'string' || payload.typ !== 'access' || !isUuid(payload.sub) || !payload.exp) {
         return { ok: false, reason: 'invalid' };
       }
       verified.set(token, { userId: payload.sub, expiresAt: payload.exp * 1000 });

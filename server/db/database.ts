@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import lockfile from 'proper-lockfile';
 import { migrate } from '../../schema/index.ts';
 import type { Logger } from '../logger.ts';
 import { pgliteSubscribe, postgresSubscribe, type Subscribe } from './notifications.ts';
@@ -32,12 +33,28 @@ async function openEmbedded(
 ): Promise<{ pool: pg.Pool; subscribe: Subscribe; stop(): Promise<void> }> {
   const storage = path.join(dataDir, 'pglite');
   await mkdir(storage, { recursive: true });
-  const db = await PGlite.create(storage);
+  // PGlite is a single process's database: a second process on the same files would corrupt them.
+  let unlock: () => Promise<void>;
+  try {
+    unlock = await lockfile.lock(storage, { stale: 15_000, update: 5_000 });
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ELOCKED') throw err;
+    throw new Error(`the embedded database in ${storage} is in use by another process (stop it first)`);
+  }
+  let db: PGlite;
+  try {
+    db = await PGlite.create(storage);
+  } catch (err) {
+    await unlock();
+    throw err;
+  }
   const socketDir = await mkdtemp(path.join(os.tmpdir(), 'teamspace-pg-'));
   const server = new PGLiteSocketServer({ db, path: path.join(socketDir, '.s.PGSQL.5432') });
   await server.start();
   log.info({ storage }, 'embedded database (PGlite) started');
-  const pool = new pg.Pool({ host: socketDir, port: 5432, user: 'postgres', database: 'postgres', max: 1 });
+  const pool = new pg.Pool({
+    host: socketDir, port: 5432, user: 'postgres', database: 'postgres', max: 1, connectionTimeoutMillis,
+  });
   return {
     pool,
     subscribe: pgliteSubscribe(pool),
@@ -46,6 +63,7 @@ async function openEmbedded(
       await server.stop();
       await db.close();
       await rm(socketDir, { recursive: true, force: true });
+      await unlock();
     },
   };
 }
@@ -57,7 +75,7 @@ export async function openDatabase(options: DatabaseOptions, log: Logger): Promi
   let subscribe: Subscribe;
   let kind: Database['kind'];
   if (options.url) {
-    pool = new pg.Pool({ connectionString: options.url, max: options.poolSize });
+    pool = new pg.Pool({ connectionString: options.url, max: options.poolSize, connectionTimeoutMillis });
     stop = () => pool.end();
     subscribe = postgresSubscribe(options.url, log);
     kind = 'postgres';
@@ -81,6 +99,10 @@ export async function openDatabase(options: DatabaseOptions, log: Logger): Promi
   let closing: Promise<void> | undefined;
   return { pool, kind, subscribe, close: () => (closing ??= stop()) };
 }
+
+// A request waits at most this long for a connection; on PGlite, also what turns a query that was wrongly sent
+// to the pool from inside a transaction (which would wait forever for the one connection) into an error.
+const connectionTimeoutMillis = 10_000;
 
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 

@@ -13,8 +13,8 @@ export type Subscribe = (channel: string, listener: NotificationListener) => Pro
 
 /**
  * PGlite runs a single session, shared by the one pooled connection: the session LISTENs, and each NOTIFY comes
- * back on that connection in the reply to the statement that committed it, before the statement resolves. Only
- * this process can open the data directory, so nothing is ever missed.
+ * back on that connection in the reply to the statement that committed it, before the statement resolves. The
+ * data directory is locked to this process, so nothing is ever missed.
  */
 export function pgliteSubscribe(pool: pg.Pool): Subscribe {
   return async (channel, listener) => {
@@ -38,26 +38,40 @@ export function pgliteSubscribe(pool: pg.Pool): Subscribe {
 
 /**
  * PostgreSQL: a dedicated connection holds the LISTEN (a pooled one could be handed to a query mid-transaction).
- * When that connection drops, listeners hear of the gap at once and the connection is retried every second.
+ * When that connection drops, listeners hear of the gap at once and the connection is retried every second. A
+ * heartbeat catches a connection that died silently (no reset ever arrived), which would otherwise look alive.
  */
-export function postgresSubscribe(url: string, log: Logger): Subscribe {
+export function postgresSubscribe(url: string, log: Logger, heartbeatMs = 15_000): Subscribe {
   return async (channel, listener) => {
     let client: pg.Client | undefined;
     let stopped = false;
     let retry: NodeJS.Timeout | undefined;
 
+    const lose = (c: pg.Client) => {
+      if (client !== c) return;
+      client = undefined;
+      listener.gap(false);
+      c.end().catch(() => {});
+      if (!stopped) retry = setTimeout(reconnect, 1000);
+    };
+    const heartbeat = setInterval(() => {
+      const c = client;
+      if (!c) return;
+      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 5000).unref());
+      Promise.race([c.query('SELECT 1'), timeout]).catch((err) => {
+        log.warn({ err, channel }, 'notification connection stopped answering');
+        lose(c);
+      });
+    }, heartbeatMs);
+    heartbeat.unref();
+
     const connect = async (): Promise<void> => {
-      const c = new pg.Client({ connectionString: url });
+      const c = new pg.Client({ connectionString: url, keepAlive: true });
       c.on('notification', (n) => {
         if (n.channel === channel && n.payload !== undefined) listener.message(n.payload);
       });
       c.on('error', (err) => log.warn({ err, channel }, 'notification connection failed'));
-      c.on('end', () => {
-        if (client !== c) return;
-        client = undefined;
-        listener.gap(false);
-        if (!stopped) retry = setTimeout(reconnect, 1000);
-      });
+      c.on('end', () => lose(c));
       await c.connect();
       await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
       client = c;
@@ -74,6 +88,7 @@ export function postgresSubscribe(url: string, log: Logger): Subscribe {
     return async () => {
       stopped = true;
       clearTimeout(retry);
+      clearInterval(heartbeat);
       const c = client;
       client = undefined;
       await c?.end();

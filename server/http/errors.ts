@@ -33,8 +33,16 @@ export function validationError(where: string, error: ZodError): ApiError {
   return new ApiError(422, 'validation_failed', first ? `${first.path}: ${first.message}` : `invalid ${where}`, details);
 }
 
+interface ThirdPartyError {
+  type?: string;
+  status?: number;
+  expose?: boolean;
+  message?: string;
+  code?: string;
+}
+
 /** Errors raised by body-parser carry a `type`; map the ones a client can cause to their own status. */
-function fromBodyParser(err: { type?: string; status?: number }): ApiError | undefined {
+function fromBodyParser(err: ThirdPartyError): ApiError | undefined {
   switch (err.type) {
     case 'entity.parse.failed':
       return new ApiError(400, 'invalid_json', 'request body is not valid JSON');
@@ -58,10 +66,29 @@ export const notFoundHandler: RequestHandler = (req, _res, next) => {
   next(new ApiError(404, 'not_found', `no route for ${req.method} ${req.path}`));
 };
 
+// PostgreSQL refuses text it cannot store (a NUL character, an invalid byte sequence): the input's fault.
+const unstorableText = new Set(['22021', '22P05']);
+
+/**
+ * Anything else a client caused: express and its parsers mark such errors with a 4xx `status` (a malformed
+ * percent-encoding in the path, a corrupt gzip body); their message is shown only when they say it is safe.
+ */
+function fromClientFault(err: ThirdPartyError): ApiError | undefined {
+  if (err.code && unstorableText.has(err.code)) {
+    return new ApiError(422, 'validation_failed', 'text contains characters that cannot be stored');
+  }
+  if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+    return new ApiError(err.status, 'bad_request', err.expose && err.message ? err.message : 'bad request');
+  }
+  return undefined;
+}
+
 /** The last middleware: every error leaves as the documented JSON shape, never as a stack trace. */
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const apiError =
-    err instanceof ApiError ? err : (fromBodyParser(err) ?? new ApiError(500, 'internal', 'internal server error'));
+    err instanceof ApiError
+      ? err
+      : (fromBodyParser(err) ?? fromClientFault(err) ?? new ApiError(500, 'internal', 'internal server error'));
   if (apiError.status >= 500) req.log.error({ err }, 'request failed');
   if (res.headersSent) return;
   const body: { code: string; message: string; details?: unknown } = { code: apiError.code, message: apiError.message };

@@ -102,6 +102,11 @@ describe('direct messages', () => {
     const again = await server.call('POST', '/api/dms', { token: t.owner.token, json: { user_id: t.member.id } });
     assert.equal(again.status, 200);
     assert.equal(again.body.id, first.body.id);
+    const upper = await server.call('POST', '/api/dms', { token: t.owner.token, json: { user_id: t.member.id.toUpperCase() } });
+    assert.equal(upper.status, 200, 'an upper-case id names the same user');
+    assert.equal(upper.body.id, first.body.id);
+    const selfUpper = await server.call('POST', '/api/dms', { token: t.owner.token, json: { user_id: t.owner.id.toUpperCase() } });
+    assert.equal(selfUpper.status, 422);
     const reverse = await server.call('POST', '/api/dms', { token: t.member.token, json: { user_id: t.owner.id } });
     assert.equal(reverse.status, 200);
     assert.equal(reverse.body.id, first.body.id);

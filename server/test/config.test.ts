@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -51,6 +51,17 @@ describe('configuration', () => {
     const dev = loadConfig({ DATA_DIR: dir });
     assert.equal(Buffer.from(dev.ENCRYPTION_KEY, 'base64').length, 32, 'development makes one');
     assert.equal(loadConfig({ DATA_DIR: dir }).ENCRYPTION_KEY, dev.ENCRYPTION_KEY, 'and keeps it');
+  });
+
+  it('treats an empty variable as unset and refuses a weak secret in any mode', async () => {
+    const cfg = loadConfig({ DATA_DIR: dir, JWT_SECRET: '', PORT: '' });
+    assert.equal(cfg.PORT, 8080);
+    assert.equal(cfg.JWT_SECRET, (await readFile(path.join(dir, 'jwt-secret'), 'utf8')), 'the stored one, not ""');
+    assert.throws(() => loadConfig({ DATA_DIR: dir, JWT_SECRET: 'short' }), /at least 32/);
+    const empty = await mkdtemp(path.join(os.tmpdir(), 'teamspace-config-'));
+    await writeFile(path.join(empty, 'jwt-secret'), '');
+    assert.throws(() => loadConfig({ DATA_DIR: empty }), /is empty/);
+    await rm(empty, { recursive: true });
   });
 
   it('lists every invalid variable in one clear message', () => {

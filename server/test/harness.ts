@@ -4,9 +4,26 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { endpoints } from '../../schema/index.ts';
 import { createLogger, createScratchDatabase, loadConfig, startServer, type RunningServer } from '../index.ts';
 
 export const testDb = process.env.TEST_DB === 'postgres' ? 'postgres' : 'pglite';
+
+const routes = Object.values(endpoints).map((e) => ({
+  endpoint: e,
+  pattern: new RegExp(`^${e.path.replace(/:\w+/g, '[^/]+')}$`),
+}));
+
+/** Every successful answer of a documented endpoint must match its response schema in DESIGN's contract. */
+function checkContract(method: string, urlPath: string, status: number, body: unknown): void {
+  const pathname = urlPath.split('?')[0]!;
+  const route = routes.find((r) => r.endpoint.method === method.toLowerCase() && r.pattern.test(pathname));
+  if (!route?.endpoint.response) return;
+  const result = route.endpoint.response.safeParse(body);
+  if (!result.success) {
+    throw new Error(`${method} ${urlPath} (${status}) broke its response schema: ${result.error.message}`);
+  }
+}
 
 export interface Response<T = any> {
   status: number;
@@ -106,6 +123,7 @@ export async function startTestServer(env: Record<string, string> = {}, reuse?: 
     const text = await res.text();
     let parsed: unknown = text;
     if (res.headers.get('content-type')?.includes('application/json')) parsed = JSON.parse(text);
+    if (res.ok) checkContract(method, urlPath, res.status, parsed);
     return { status: res.status, body: parsed, headers: res.headers };
   }
 

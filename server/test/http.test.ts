@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
 import { errorHandler } from '../http/errors.ts';
-import { createLogger } from '../index.ts';
-import { errorCode, startTestServer, type TestServer } from './harness.ts';
+import { createLogger, loadConfig, startServer } from '../index.ts';
+import { errorCode, startTestServer, testDb, type TestServer } from './harness.ts';
 
 let server: TestServer;
 before(async () => {
@@ -50,6 +50,43 @@ describe('bad requests', () => {
     }
     const scalar = await server.call('POST', '/api/groups', { token: u.token, raw: '"x"', contentType: 'application/json' });
     assert.equal(scalar.status, 400, 'strict JSON parsing refuses a bare scalar');
+  });
+
+  it('a malformed percent-encoding in the path is a 400, not a 500', async () => {
+    const u = await server.signUp('pct');
+    const res = await server.call('GET', '/api/groups/%ZZ', { token: u.token });
+    assert.equal(res.status, 400);
+    assert.equal(errorCode(res), 'bad_request');
+  });
+
+  it('a corrupt compressed body is a 400', async () => {
+    const u = await server.signUp('gzip');
+    const res = await server.call('POST', '/api/groups', {
+      token: u.token, raw: Buffer.from('definitely not gzip'), contentType: 'application/json',
+      headers: { 'content-encoding': 'gzip' },
+    });
+    assert.equal(res.status, 400);
+    errorCode(res);
+  });
+
+  it('NUL characters are refused with 422 wherever text is accepted', async () => {
+    const u = await server.signUp('nul');
+    const login = await server.call('POST', '/api/auth/token', { form: { username: 'a\u0000b', password: 'x' } });
+    assert.equal(login.status, 422);
+    const group = await server.call('POST', '/api/groups', { token: u.token, json: { name: 'bad\u0000name' } });
+    assert.equal(group.status, 422);
+    const register = await server.call('POST', '/api/auth/register', {
+      json: { username: 'nulname', email: 'nul@example.test', password: 'a long enough passphrase', display_name: 'x\u0000' },
+    });
+    assert.equal(register.status, 422);
+    assert.deepEqual((await server.call('GET', '/api/groups', { token: u.token })).body, []);
+  });
+
+  it('a form with repeated keys is a 422, not a 500', async () => {
+    const res = await server.call('POST', '/api/auth/token', {
+      raw: 'username=a&username=b&password=x', contentType: 'application/x-www-form-urlencoded',
+    });
+    assert.equal(res.status, 422);
   });
 
   it('unknown routes answer 404 in the error shape', async () => {
@@ -141,6 +178,16 @@ describe('operations', () => {
     const token = res.body.paths['/api/auth/token'].post;
     assert.ok(token.requestBody.content['application/x-www-form-urlencoded']);
     assert.deepEqual(res.body.components.schemas.RegisterRequest.required.sort(), ['email', 'password', 'username']);
+  });
+});
+
+describe('embedded database', { skip: testDb !== 'pglite' && 'PGlite only' }, () => {
+  it('refuses a second process on the same data directory', async () => {
+    await assert.rejects(
+      startServer(loadConfig({ DATA_DIR: server.dataDir, PORT: '0', HOST: '127.0.0.1' }), createLogger('silent')),
+      /in use by another process/,
+    );
+    assert.equal((await server.call('GET', '/health/ready')).status, 200, 'the first one is unharmed');
   });
 });
 

@@ -39,8 +39,9 @@ export interface AccessCache {
 export const ACCESS_CHANNEL = 'access_changed';
 
 export async function createAccessCache(database: Database, log: Logger, maxEntries = 10_000): Promise<AccessCache> {
-  const users = new LRUCache<string, AuthUser>({ max: maxEntries });
-  const groupLists = new LRUCache<string, GroupView[]>({ max: maxEntries });
+  // The TTL only bounds the damage of a notification lost in a way no one noticed; notifications do the work.
+  const users = new LRUCache<string, AuthUser>({ max: maxEntries, ttl: 5 * 60_000 });
+  const groupLists = new LRUCache<string, GroupView[]>({ max: maxEntries, ttl: 5 * 60_000 });
   let listening = false;
   // Bumped by every invalidation: a load that overlapped one may hold stale rows and is not stored.
   let generation = 0;

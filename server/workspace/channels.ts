@@ -8,6 +8,8 @@ import { requireChannelRole, requireGroupRole } from './access.ts';
 import { audit } from './audit.ts';
 
 export const channelColumns = 'c.id, c.group_id, c.name, c.type, c.created_by, c.created_at';
+export const dmColumns = `${channelColumns},
+  ARRAY(SELECT p.user_id FROM dm_participants p WHERE p.channel_id = c.id ORDER BY p.user_id) AS participant_ids`;
 
 export function mountChannelRoutes(router: Router, app: AppContext): void {
   const { db } = app;
@@ -41,10 +43,7 @@ export function mountChannelRoutes(router: Router, app: AppContext): void {
   route(api.getChannel, async ({ params, user }) => {
     const { channel } = await requireChannelRole(db, params.id, user.id);
     if (channel.type !== 'DM') return channel;
-    const { rows } = await db.query<{ user_id: string }>(
-      'SELECT user_id FROM dm_participants WHERE channel_id = $1 ORDER BY user_id',
-      [channel.id],
-    );
-    return { ...channel, participant_ids: rows.map((r) => r.user_id) };
+    const { rows } = await db.query(`SELECT ${dmColumns} FROM channels c WHERE c.id = $1`, [channel.id]);
+    return rows[0];
   });
 }

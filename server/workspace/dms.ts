@@ -4,10 +4,7 @@ import type { AppContext } from '../context.ts';
 import { inTransaction } from '../db/database.ts';
 import { notFound, unprocessable } from '../http/errors.ts';
 import { mounter, Reply } from '../http/route.ts';
-import { channelColumns } from './channels.ts';
-
-const dmColumns = `${channelColumns},
-  ARRAY(SELECT p.user_id FROM dm_participants p WHERE p.channel_id = c.id ORDER BY p.user_id) AS participant_ids`;
+import { dmColumns } from './channels.ts';
 
 export function mountDmRoutes(router: Router, app: AppContext): void {
   const { db } = app;
