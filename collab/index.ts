@@ -3,3 +3,4 @@ export { createKeyring, keyIdOf, type Keyring } from './storage/keyring.ts';
 export { createDocumentStore, type DocumentStore } from './storage/document-store.ts';
 export type { CollabContext } from './extensions/access.ts';
 export type { CollabLimits } from './extensions/limits.ts';
+export * from './shapes/index.ts';

@@ -8,6 +8,7 @@ import { WebSocketServer } from 'ws';
 import type * as Y from 'yjs';
 import type { AccessCache, AccessTokens, Logger } from '../server/index.ts';
 import { accessControl, type CollabContext } from './extensions/access.ts';
+import { itemIndex } from './extensions/item-index.ts';
 import { limits, type CollabLimits } from './extensions/limits.ts';
 import { persistence } from './extensions/persistence.ts';
 import { createDocumentStore } from './storage/document-store.ts';
@@ -48,6 +49,7 @@ export function createCollab(options: CollabOptions): Collab {
     accessControl(options.pool, options.access, options.tokens, log),
     limits(options.limits, log),
     persisted,
+    itemIndex(options.pool, log),
   ];
   let redis: Redis | undefined;
   if (options.redisUrl) {
@@ -109,8 +111,11 @@ export function createCollab(options: CollabOptions): Collab {
   async function shutDown(): Promise<void> {
     for (const client of sockets.clients) client.terminate();
     hocuspocus.closeConnections();
-    hocuspocus.flushPendingStores();
-    await Promise.all([...hocuspocus.documents.keys()].map((name) => persisted.flush(name)));
+    // Run every pending store now and wait for all of them, so none still runs once the database closes.
+    const documents = [...hocuspocus.documents.values()];
+    await Promise.all(documents.map((doc) => hocuspocus.debouncer.executeNow(`onStoreDocument-${doc.name}`)));
+    await Promise.all(documents.map((doc) => doc.saveMutex.waitForUnlock()));
+    await Promise.all(documents.map((doc) => persisted.flush(doc.name)));
     await hocuspocus.hooks('onDestroy', { instance: hocuspocus });
     sockets.close();
     redis?.disconnect();

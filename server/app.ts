@@ -16,6 +16,10 @@ import { requestLog } from './http/request-log.ts';
 import { securityMiddleware, trustProxySetting } from './http/security.ts';
 import type { Logger } from './logger.ts';
 import type { AccessCache } from './workspace/access-cache.ts';
+import { mountDocumentRoutes } from './content/document.ts';
+import { mountKanbanRoutes } from './content/kanban.ts';
+import { mountMessageRoutes } from './content/messages.ts';
+import { mountTaskRoutes } from './content/tasks.ts';
 import { mountChannelRoutes } from './workspace/channels.ts';
 import { mountDmRoutes } from './workspace/dms.ts';
 import { mountGroupRoutes } from './workspace/groups.ts';
@@ -64,6 +68,10 @@ export function createApp(parts: AppParts): express.Express {
   mountMemberRoutes(api, ctx);
   mountChannelRoutes(api, ctx);
   mountDmRoutes(api, ctx);
+  mountTaskRoutes(api, ctx);
+  mountKanbanRoutes(api, ctx);
+  mountDocumentRoutes(api, ctx);
+  mountMessageRoutes(api, ctx);
   app.use(api);
 
   app.use(notFoundHandler, errorHandler);

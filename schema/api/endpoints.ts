@@ -12,6 +12,24 @@ import {
   UpdateMemberRequest,
 } from './groups.ts';
 import { Channel, CreateChannelRequest, CreateDmRequest } from './channels.ts';
+import {
+  Board,
+  Card,
+  Column,
+  CreateCardRequest,
+  CreateColumnRequest,
+  CreateTaskRequest,
+  ItemParams,
+  MessagePage,
+  MessagesQuery,
+  MoveCardRequest,
+  Page,
+  PatchPageRequest,
+  PutPageRequest,
+  Task,
+  UpdateCardRequest,
+  UpdateTaskRequest,
+} from './content.ts';
 
 export const authEndpoints = {
   register: endpoint({
@@ -103,4 +121,67 @@ export const channelEndpoints = {
   }),
 };
 
-export const endpoints = { ...authEndpoints, ...groupEndpoints, ...channelEndpoints };
+// Content lives in each channel's Yjs document; these read and change the live document, so connected clients
+// see REST changes at once. Writes need the member role; viewers read.
+export const contentEndpoints = {
+  listTasks: endpoint({
+    method: 'get', path: '/api/channels/:id/tasks', tag: 'tasks', auth: true, summary: 'Tasks of a TODO channel, in order',
+    params: IdParams, status: 200, response: z.array(Task), errors: [404],
+  }),
+  createTask: endpoint({
+    method: 'post', path: '/api/channels/:id/tasks', tag: 'tasks', auth: true, summary: 'Add a task',
+    params: IdParams, body: CreateTaskRequest, status: 201, response: Task, errors: [403, 404],
+  }),
+  updateTask: endpoint({
+    method: 'put', path: '/api/tasks/:id', tag: 'tasks', auth: true,
+    summary: 'Change a task: only the fields given; `position` moves it', params: ItemParams, body: UpdateTaskRequest,
+    status: 200, response: Task, errors: [403, 404],
+  }),
+  deleteTask: endpoint({
+    method: 'delete', path: '/api/tasks/:id', tag: 'tasks', auth: true, summary: 'Delete a task', params: ItemParams,
+    status: 204, response: null, errors: [403, 404],
+  }),
+  getPage: endpoint({
+    method: 'get', path: '/api/channels/:id/document', tag: 'documents', auth: true,
+    summary: 'The page of a DOC channel, as ProseMirror JSON and as plain text', params: IdParams, status: 200,
+    response: Page, errors: [404],
+  }),
+  putPage: endpoint({
+    method: 'put', path: '/api/channels/:id/document', tag: 'documents', auth: true,
+    summary: 'Replace the page, from ProseMirror JSON or plain text', params: IdParams, body: PutPageRequest,
+    status: 200, response: Page, errors: [403, 404],
+  }),
+  patchPage: endpoint({
+    method: 'patch', path: '/api/channels/:id/document', tag: 'documents', auth: true, summary: "Change the page's title",
+    params: IdParams, body: PatchPageRequest, status: 200, response: Page, errors: [403, 404],
+  }),
+  getBoard: endpoint({
+    method: 'get', path: '/api/channels/:id/kanban', tag: 'kanban', auth: true,
+    summary: 'The board of a KANBAN channel: columns in order with their cards in order', params: IdParams,
+    status: 200, response: Board, errors: [404],
+  }),
+  createColumn: endpoint({
+    method: 'post', path: '/api/channels/:id/kanban/columns', tag: 'kanban', auth: true, summary: 'Add a column',
+    params: IdParams, body: CreateColumnRequest, status: 201, response: Column, errors: [403, 404],
+  }),
+  createCard: endpoint({
+    method: 'post', path: '/api/kanban/columns/:id/cards', tag: 'kanban', auth: true, summary: 'Add a card to a column',
+    params: ItemParams, body: CreateCardRequest, status: 201, response: Card, errors: [403, 404],
+  }),
+  updateCard: endpoint({
+    method: 'put', path: '/api/kanban/cards/:id', tag: 'kanban', auth: true, summary: "Change a card's content",
+    params: ItemParams, body: UpdateCardRequest, status: 200, response: Card, errors: [403, 404],
+  }),
+  moveCard: endpoint({
+    method: 'put', path: '/api/kanban/cards/:id/move', tag: 'kanban', auth: true,
+    summary: 'Move a card to a position in a column (concurrent moves leave it in exactly one place)',
+    params: ItemParams, body: MoveCardRequest, status: 200, response: Card, errors: [403, 404],
+  }),
+  listMessages: endpoint({
+    method: 'get', path: '/api/channels/:id/messages', tag: 'messages', auth: true,
+    summary: 'Message history of a TEXT or DM channel, newest page first (`before` pages back)', params: IdParams,
+    query: MessagesQuery, status: 200, response: MessagePage, errors: [404],
+  }),
+};
+
+export const endpoints = { ...authEndpoints, ...groupEndpoints, ...channelEndpoints, ...contentEndpoints };

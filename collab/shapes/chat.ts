@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import * as Y from 'yjs';
+import { bool, str } from './read.ts';
+
+/**
+ * TEXT and DM channels: `messages` Y.Array of Y.Map {id, author_id, text (Y.Text), created_at, edited_at?,
+ * parent_id? (thread), deleted?, reactions (Y.Map emoji → Y.Map user_id → true)}. Times are ISO strings.
+ */
+export interface Message {
+  id: string;
+  author_id: string;
+  text: string;
+  created_at: string;
+  edited_at: string | null;
+  parent_id: string | null;
+  deleted: boolean;
+  /** emoji → the users who reacted with it */
+  reactions: Record<string, string[]>;
+}
+
+const messagesOf = (doc: Y.Doc) => doc.getArray<unknown>('messages');
+
+function readReactions(value: unknown): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  if (!(value instanceof Y.Map)) return out;
+  value.forEach((users, emoji) => {
+    if (!(users instanceof Y.Map)) return;
+    const ids = [...users.entries()].filter(([, on]) => on === true).map(([id]) => id).sort();
+    if (ids.length) out[emoji] = ids;
+  });
+  return out;
+}
+
+function readMessage(m: unknown): Message | undefined {
+  if (!(m instanceof Y.Map)) return undefined;
+  const map = m as Y.Map<unknown>;
+  const id = str(map, 'id');
+  const author_id = str(map, 'author_id');
+  const created_at = str(map, 'created_at');
+  if (!id || !author_id || !created_at) return undefined;
+  const deleted = bool(map, 'deleted') ?? false;
+  return {
+    id,
+    author_id,
+    text: deleted ? '' : (str(map, 'text') ?? ''),
+    created_at,
+    edited_at: str(map, 'edited_at') ?? null,
+    parent_id: str(map, 'parent_id') ?? null,
+    deleted,
+    reactions: deleted ? {} : readReactions(map.get('reactions')),
+  };
+}
+
+/** Messages in document order (the order clients see them), malformed entries skipped. */
+export function readMessages(doc: Y.Doc): Message[] {
+  return messagesOf(doc).toArray().flatMap((m) => readMessage(m) ?? []);
+}
+
+function findMap(doc: Y.Doc, id: string): Y.Map<unknown> | undefined {
+  for (const m of messagesOf(doc)) {
+    if (m instanceof Y.Map && m.get('id') === id) return m as Y.Map<unknown>;
+  }
+  return undefined;
+}
+
+export function postMessage(
+  doc: Y.Doc,
+  fields: { author_id: string; text: string; parent_id?: string | null; created_at?: Date },
+): Message {
+  const m = new Y.Map<unknown>();
+  m.set('id', randomUUID());
+  m.set('author_id', fields.author_id);
+  m.set('text', new Y.Text(fields.text));
+  m.set('created_at', (fields.created_at ?? new Date()).toISOString());
+  if (fields.parent_id) m.set('parent_id', fields.parent_id);
+  m.set('reactions', new Y.Map());
+  messagesOf(doc).push([m]);
+  return readMessage(m)!;
+}
+
+/** The live Y.Text of a message, for writers that stream into it (the @AI bot). */
+export function messageText(doc: Y.Doc, id: string): Y.Text | undefined {
+  const text = findMap(doc, id)?.get('text');
+  return text instanceof Y.Text ? text : undefined;
+}
+
+export function editMessage(doc: Y.Doc, id: string, text: string): Message | undefined {
+  const m = findMap(doc, id);
+  const current = m && readMessage(m);
+  if (!m || !current || current.deleted) return undefined;
+  const yText = m.get('text');
+  if (yText instanceof Y.Text) {
+    yText.delete(0, yText.length);
+    yText.insert(0, text);
+  } else {
+    m.set('text', new Y.Text(text));
+  }
+  m.set('edited_at', new Date().toISOString());
+  return readMessage(m);
+}
+
+/** Marks a message deleted and drops its text and reactions, so compaction removes them from storage. */
+export function deleteMessage(doc: Y.Doc, id: string): boolean {
+  const m = findMap(doc, id);
+  if (!m) return false;
+  m.set('deleted', true);
+  m.delete('text');
+  m.delete('reactions');
+  return true;
+}
+
+export function react(doc: Y.Doc, id: string, emoji: string, userId: string, on: boolean): Message | undefined {
+  const m = findMap(doc, id);
+  if (!m || !readMessage(m) || bool(m, 'deleted')) return undefined;
+  let reactions = m.get('reactions');
+  if (!(reactions instanceof Y.Map)) m.set('reactions', (reactions = new Y.Map()));
+  const byEmoji = reactions as Y.Map<unknown>;
+  let users = byEmoji.get(emoji);
+  if (!(users instanceof Y.Map)) byEmoji.set(emoji, (users = new Y.Map()));
+  if (on) (users as Y.Map<unknown>).set(userId, true);
+  else (users as Y.Map<unknown>).delete(userId);
+  return readMessage(m);
+}
+
+/**
+ * Removes messages created before `cutoff` (at most `limit` of them), for retention: the entries are deleted
+ * from the array, so after compaction their text is gone from storage. Returns how many were removed.
+ */
+export function removeMessagesBefore(doc: Y.Doc, cutoff: Date, limit: number): number {
+  const messages = messagesOf(doc);
+  const cut = cutoff.toISOString();
+  let removed = 0;
+  for (let i = messages.length - 1; i >= 0 && removed < limit; i--) {
+    const m = messages.get(i);
+    const created = m instanceof Y.Map ? m.get('created_at') : undefined;
+    if (typeof created === 'string' && created < cut) {
+      messages.delete(i, 1);
+      removed++;
+    }
+  }
+  return removed;
+}

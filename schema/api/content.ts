@@ -1,0 +1,125 @@
+import { z, Text, Uuid } from './common.ts';
+
+const Position = z.number().int().min(0).max(1_000_000).openapi({ description: '0-based position in the list' });
+const Content = Text().trim().min(1).max(10_000);
+
+export const Task = z
+  .object({
+    id: z.string(),
+    content: z.string(),
+    is_completed: z.boolean(),
+    assignee_id: z.string().nullable(),
+    order: z.string().openapi({ description: 'fractional order key; sort by it, then by id' }),
+  })
+  .openapi('Task');
+
+export const CreateTaskRequest = z
+  .strictObject({
+    content: Content,
+    is_completed: z.boolean().optional(),
+    assignee_id: Uuid.nullable().optional(),
+    position: Position.optional(),
+  })
+  .openapi('CreateTaskRequest');
+
+export const UpdateTaskRequest = z
+  .strictObject({
+    content: Content.optional(),
+    is_completed: z.boolean().optional(),
+    assignee_id: Uuid.nullable().optional(),
+    position: Position.optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'change at least one field')
+  .openapi('UpdateTaskRequest');
+
+export const ItemParams = z.strictObject({ id: Text().min(1).max(200) });
+
+export const Card = z
+  .object({ id: z.string(), content: z.string(), column_id: z.string(), order: z.string() })
+  .openapi('Card');
+
+export const Column = z.object({ id: z.string(), title: z.string(), order: z.string() }).openapi('Column');
+
+export const Board = z.object({ columns: z.array(Column.extend({ cards: z.array(Card) })) }).openapi('Board');
+
+export const CreateColumnRequest = z
+  .strictObject({ title: Text().trim().min(1).max(200), position: Position.optional() })
+  .openapi('CreateColumnRequest');
+
+export const CreateCardRequest = z
+  .strictObject({ content: Content, position: Position.optional() })
+  .openapi('CreateCardRequest');
+
+export const UpdateCardRequest = z.strictObject({ content: Content }).openapi('UpdateCardRequest');
+
+export const MoveCardRequest = z
+  .strictObject({ column_id: Text().min(1).max(200), new_order: Position })
+  .openapi('MoveCardRequest');
+
+export interface PageNodeShape {
+  type: string;
+  attrs?: Record<string, unknown>;
+  content?: PageNodeShape[];
+  text?: string;
+  marks?: unknown[];
+}
+
+export const PageNode: z.ZodType<PageNodeShape> = z
+  .lazy(() =>
+    z.object({
+      type: z.string().min(1).max(64),
+      attrs: z.record(z.string(), z.unknown()).optional(),
+      content: z.array(PageNode).max(100_000).optional(),
+      text: Text().optional(),
+      marks: z.array(z.unknown()).optional(),
+    }),
+  )
+  .openapi('PageNode', { type: 'object', description: 'a ProseMirror (Tiptap schema) node as JSON' });
+
+export const Page = z
+  .object({
+    title: z.string(),
+    last_edited_by: z.string().nullable(),
+    content: PageNode,
+    text: z.string().openapi({ description: 'the page as plain text, one line per block' }),
+  })
+  .openapi('Page');
+
+export const PutPageRequest = z
+  .strictObject({
+    title: Text().trim().max(200).optional(),
+    content: PageNode.optional(),
+    text: Text().max(1_000_000).optional(),
+  })
+  .refine((b) => (b.content === undefined) !== (b.text === undefined), 'give exactly one of content and text')
+  .openapi('PutPageRequest');
+
+export const PatchPageRequest = z
+  .strictObject({ title: Text().trim().max(200) })
+  .openapi('PatchPageRequest');
+
+export const Message = z
+  .object({
+    id: z.string(),
+    author_id: z.string(),
+    text: z.string(),
+    created_at: z.string(),
+    edited_at: z.string().nullable(),
+    parent_id: z.string().nullable(),
+    deleted: z.boolean(),
+    reactions: z.record(z.string(), z.array(z.string())),
+  })
+  .openapi('Message');
+
+export const MessagePage = z
+  .object({
+    messages: z.array(Message).openapi({ description: 'oldest first' }),
+    next_before: z.string().nullable().openapi({ description: 'pass as `before` for the page before this one' }),
+  })
+  .openapi('MessagePage');
+
+export const MessagesQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: Text().max(200).optional().openapi({ description: 'a message id: return messages before it' }),
+  thread: Text().max(200).optional().openapi({ description: 'a message id: return only its thread replies' }),
+});
