@@ -1,4 +1,4 @@
-import type { Connection, Extension } from '@hocuspocus/server';
+import { OutgoingMessage, type Connection, type Extension } from '@hocuspocus/server';
 import type pg from 'pg';
 import { ApiError, channelAccess, userFromToken, type AccessCache, type Role } from '../../server/index.ts';
 import type { AccessTokens } from '../../server/index.ts';
@@ -35,8 +35,17 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
       connection.close({ code: 4403, reason: 'access revoked' });
       return;
     }
+    const wasReadOnly = connection.readOnly;
     connection.context.role = now.role;
     connection.readOnly = now.role === 'viewer';
+    if (wasReadOnly && !connection.readOnly) {
+      // Updates refused while read-only never reached the document, and later ones from the same client build on
+      // them: ask the client for everything the server lacks, as at connection time.
+      connection.send(
+        new OutgoingMessage(connection.messageAddress).createSyncMessage().writeFirstSyncStepFor(connection.document)
+          .toUint8Array(),
+      );
+    }
   }
 
   const stopListening = access.onChange((change) => {

@@ -35,8 +35,10 @@ export async function connect(
     document: doc,
     token,
     onAuthenticationFailed: ({ reason }) => refused(reason),
+    // The server closes one document's connection with a CLOSE message (the provider reports code 1000 and
+    // the reason) or, for the whole socket, with a close frame in the 4000 range.
     onClose: ({ event }) => {
-      if (event.code >= 4000) refused(event.reason);
+      if (event.code >= 4000 || (event.code === 1000 && event.reason)) refused(event.reason);
     },
   });
   provider.attach();
@@ -67,6 +69,18 @@ export async function connect(
     throw err;
   }
   return client;
+}
+
+/** Takes a client offline (its socket closed), resolving once it knows it is. */
+export async function goOffline(c: Client): Promise<void> {
+  c.socket.disconnect();
+  await waitFor(() => String(c.socket.status) === 'disconnected', 'disconnected');
+}
+
+/** Brings a client back online, resolving once it has synced again. */
+export async function goOnline(c: Client): Promise<void> {
+  await c.socket.connect();
+  await waitFor(() => c.provider.isAuthenticated && c.provider.isSynced, 'synced again');
 }
 
 /** Polls `condition` until true; fails with `what` after `ms`. */

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import { chat, kanban, tasks } from '../index.ts';
 import { errorCode, setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
-import { connect, waitFor, type Client } from './clients.ts';
+import { connect, goOffline, goOnline, waitFor, type Client } from './clients.ts';
 
 let server: TestServer;
 let team: Team;
@@ -137,11 +137,11 @@ describe('kanban over REST', () => {
     const card = kanban.addCard(a.doc, first!.id, 'contested');
     await a.saved();
     await waitFor(() => kanban.readCard(b.doc, card.id) !== undefined && kanban.hasColumn(b.doc, third.id), 'b synced');
-    a.socket.disconnect();
+    await goOffline(a);
     kanban.moveCard(a.doc, card.id, second!.id, 0);
     kanban.moveCard(b.doc, card.id, third.id, 0);
     await b.saved();
-    await a.socket.connect();
+    await goOnline(a);
     await a.saved();
     await waitFor(
       () => kanban.readCard(a.doc, card.id)?.column_id === kanban.readCard(b.doc, card.id)?.column_id,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import { setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
-import { connect, waitFor, type Client } from './clients.ts';
+import { connect, goOffline, goOnline, waitFor, type Client } from './clients.ts';
 
 let server: TestServer;
 let team: Team;
@@ -77,11 +77,11 @@ describe('collaboration', () => {
     const a = await client(name, team.owner.token);
     const b = await client(name, team.member.token);
     await waitFor(() => a.doc.getText('t').toString() === b.doc.getText('t').toString(), 'initial sync');
-    b.socket.disconnect();
+    await goOffline(b);
     b.doc.getText('offline').insert(0, 'written offline');
     a.doc.getText('online').insert(0, 'written online');
     await a.saved();
-    await b.socket.connect();
+    await goOnline(b);
     await waitFor(() => a.doc.getText('offline').toString() === 'written offline', 'offline edit reaches a');
     await waitFor(() => b.doc.getText('online').toString() === 'written online', 'online edit reaches b');
   });

@@ -1,0 +1,127 @@
+// Access changes on open connections, and hostile clients.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as encoding from 'lib0/encoding';
+import * as Y from 'yjs';
+import { setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
+import { connect, goOffline, goOnline, waitFor, type Client } from './clients.ts';
+
+let server: TestServer;
+let team: Team;
+const open: Client[] = [];
+before(async () => {
+  server = await startTestServer({ COLLAB_MAX_UPDATE_BYTES: '65536', COLLAB_MESSAGES_PER_SECOND: '50' });
+  team = await setUpTeam(server, ['TEXT', 'DOC']);
+});
+after(async () => {
+  for (const c of open) c.close();
+  await server.close();
+});
+
+async function client(name: string, token: string | (() => Promise<string>)): Promise<Client> {
+  const c = await connect(server, name, token);
+  open.push(c);
+  return c;
+}
+
+/** A raw Hocuspocus frame: document name, then a sync "update" message carrying `payload`. */
+function updateFrame(documentName: string, payload: Uint8Array): Uint8Array {
+  const e = encoding.createEncoder();
+  encoding.writeVarString(e, documentName);
+  encoding.writeVarUint(e, 0); // MessageType.Sync
+  encoding.writeVarUint(e, 2); // y-protocols update
+  encoding.writeVarUint8Array(e, payload);
+  return encoding.toUint8Array(e);
+}
+
+/** Sends a raw frame on an authenticated provider's own socket, as a hostile client would. */
+function sendRaw(c: Client, frame: Uint8Array): void {
+  (c.socket as unknown as { webSocket: WebSocket }).webSocket.send(frame);
+}
+
+describe('access changes on open connections', () => {
+  it('a removed member is disconnected at once and cannot reconnect', async () => {
+    const t = await setUpTeam(server, ['TEXT']);
+    const c = await client(t.channels.TEXT!, t.member.token);
+    await server.call('DELETE', `/api/groups/${t.groupId}/members/${t.member.id}`, { token: t.owner.token });
+    assert.equal(await c.refusal, 'access revoked');
+    const again = await connect(server, t.channels.TEXT!, t.member.token, { expectRefusal: true });
+    open.push(again);
+    assert.ok(await again.refusal);
+  });
+
+  it('a member lowered to viewer becomes read-only at once, and writable again when raised', async () => {
+    const t = await setUpTeam(server, ['DOC']);
+    const owner = await client(t.channels.DOC!, t.owner.token);
+    const m = await client(t.channels.DOC!, t.member.token);
+    const setRole = (role: string) =>
+      server.call('PATCH', `/api/groups/${t.groupId}/members/${t.member.id}`, { token: t.owner.token, json: { role } });
+    await setRole('viewer');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    m.doc.getText('t').insert(0, 'while viewer');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(owner.doc.getText('t').toString(), '', 'the viewer’s edit was not applied');
+    await setRole('member');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    m.doc.getText('t2').insert(0, 'member again');
+    await waitFor(() => owner.doc.getText('t2').toString() === 'member again', 'edit after promotion');
+  });
+
+  it('a deactivated user is disconnected at once', async () => {
+    const t = await setUpTeam(server, ['TEXT']);
+    const c = await client(t.channels.TEXT!, t.member.token);
+    await server.database.pool.query('UPDATE users SET is_active = false WHERE id = $1', [t.member.id]);
+    assert.equal(await c.refusal, 'access revoked');
+  });
+
+  it('a client whose token expires reconnects with a fresh one and loses nothing', async () => {
+    const t = await setUpTeam(server, ['DOC']);
+    let current = t.member.token;
+    const c = await client(t.channels.DOC!, async () => current);
+    c.doc.getText('t').insert(0, 'before ');
+    await c.saved();
+    // The token expires; the client refreshes it and the socket reconnects.
+    const refreshed = await server.call('POST', '/api/auth/refresh', { json: { refresh_token: t.member.refreshToken } });
+    current = refreshed.body.access_token;
+    await goOffline(c);
+    c.doc.getText('t').insert(7, 'during ');
+    await goOnline(c);
+    await c.saved();
+    const check = await client(t.channels.DOC!, t.owner.token);
+    assert.equal(check.doc.getText('t').toString(), 'before during ');
+  });
+});
+
+describe('hostile clients', () => {
+  it('a malformed update closes that connection and harms no one else', async () => {
+    const name = team.channels.TEXT!;
+    const good = await client(name, team.member.token);
+    good.doc.getText('t').insert(0, 'intact');
+    await good.saved();
+    const bad = await client(name, team.member.token);
+    sendRaw(bad, updateFrame(name, new Uint8Array([1, 200, 7, 7, 7, 255, 255, 3])));
+    assert.equal(await bad.refusal, 'malformed update');
+    good.doc.getText('t').insert(6, ' and alive');
+    await good.saved();
+    const fresh = await client(name, team.owner.token);
+    assert.equal(fresh.doc.getText('t').toString(), 'intact and alive');
+  });
+
+  it('an oversized update is refused before it is applied or stored', async () => {
+    const name = team.channels.DOC!;
+    const bad = await client(name, team.member.token);
+    const big = new Y.Doc();
+    big.getText('t').insert(0, 'x'.repeat(100_000));
+    sendRaw(bad, updateFrame(name, Y.encodeStateAsUpdate(big)));
+    assert.match(await bad.refusal, /too large/);
+    const fresh = await client(name, team.owner.token);
+    assert.equal(fresh.doc.getText('t').length, 0);
+  });
+
+  it('a flood of messages closes the connection', async () => {
+    const name = team.channels.DOC!;
+    const bad = await client(name, team.member.token);
+    for (let i = 0; i < 400; i++) bad.doc.getText('flood').insert(0, 'x');
+    assert.equal(await bad.refusal, 'too many messages');
+  });
+});
