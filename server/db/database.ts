@@ -4,7 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
-import lockfile from 'proper-lockfile';
+import { lockForProcess } from './process-lock.ts';
 import { migrate } from '../../schema/index.ts';
 import type { Logger } from '../logger.ts';
 import { pgliteSubscribe, postgresSubscribe, type Subscribe } from './notifications.ts';
@@ -34,18 +34,12 @@ async function openEmbedded(
   const storage = path.join(dataDir, 'pglite');
   await mkdir(storage, { recursive: true });
   // PGlite is a single process's database: a second process on the same files would corrupt them.
-  let unlock: () => Promise<void>;
-  try {
-    unlock = await lockfile.lock(storage, { stale: 15_000, update: 5_000 });
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'ELOCKED') throw err;
-    throw new Error(`the embedded database in ${storage} is in use by another process (stop it first)`);
-  }
+  const unlock = lockForProcess(path.join(dataDir, 'pglite.pid'), `the embedded database in ${storage}`);
   let db: PGlite;
   try {
     db = await PGlite.create(storage);
   } catch (err) {
-    await unlock();
+    unlock();
     throw err;
   }
   const socketDir = await mkdtemp(path.join(os.tmpdir(), 'teamspace-pg-'));
@@ -63,7 +57,7 @@ async function openEmbedded(
       await server.stop();
       await db.close();
       await rm(socketDir, { recursive: true, force: true });
-      await unlock();
+      unlock();
     },
   };
 }
