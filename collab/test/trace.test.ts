@@ -1,0 +1,37 @@
+// A real editing history (../shared/traces/automerge-paper.json.gz, CC BY 4.0, from Joseph Gentle's
+// editing-traces) replayed through the server by a real provider ends equal to the trace, live and after a restart.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
+import { connect } from './clients.ts';
+import { loadTrace, replay } from './traces.ts';
+
+let server: TestServer;
+let team: Team;
+before(async () => {
+  server = await startTestServer();
+  team = await setUpTeam(server, ['DOC']);
+});
+after(() => server.close());
+
+describe('editing trace', () => {
+  it('automerge-paper replayed through the server ends equal to the trace, live and after a restart', async () => {
+    const trace = loadTrace('automerge-paper.json.gz');
+    const name = team.channels.DOC!;
+    const watcher = await connect(server, name, team.member.token);
+    const writer = await connect(server, name, team.owner.token);
+    // The provider batches what the typist does within 20 ms into one message, as a real client would.
+    writer.provider.configuration.flushDelay = 20;
+    await replay(trace, writer.doc.getText('paper'));
+    await writer.saved();
+    assert.equal(writer.doc.getText('paper').toString(), trace.endContent);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(watcher.doc.getText('paper').toString(), trace.endContent, 'another client has it live');
+    writer.close();
+    watcher.close();
+    server = await server.restart();
+    const reader = await connect(server, name, team.member.token);
+    assert.equal(reader.doc.getText('paper').toString(), trace.endContent, 'and it is stored');
+    reader.close();
+  });
+});
