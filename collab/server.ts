@@ -116,6 +116,8 @@ export function createCollab(options: CollabOptions): Collab {
     await Promise.all(documents.map((doc) => hocuspocus.debouncer.executeNow(`onStoreDocument-${doc.name}`)));
     await Promise.all(documents.map((doc) => doc.saveMutex.waitForUnlock()));
     await Promise.all(documents.map((doc) => persisted.flush(doc.name)));
+    // Unload now, while Redis and the database are still there for the unload hooks.
+    await Promise.all(documents.map((doc) => hocuspocus.unloadDocument(doc)));
     await hocuspocus.hooks('onDestroy', { instance: hocuspocus });
     sockets.close();
     redis?.disconnect();

@@ -8,6 +8,7 @@ log() { printf '[install-test-deps] %s\n' "$*"; }
 packages=()
 command -v pg_ctlcluster >/dev/null 2>&1 || packages+=(postgresql)
 command -v pg_isready >/dev/null 2>&1 || packages+=(postgresql-client)
+command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
 
 if ((${#packages[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
@@ -37,3 +38,11 @@ if ! PGCONNECT_TIMEOUT=5 psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT
   psql -h 127.0.0.1 -U postgres -d postgres -Atqc 'SELECT 1' >/dev/null
 fi
 log "PostgreSQL is ready at postgres://postgres@127.0.0.1:5432/postgres"
+
+# Redis on 127.0.0.1:6379, keeping nothing on disk (tests only).
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  log "starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no
+  for _ in $(seq 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
+fi
+log "Redis is ready at redis://127.0.0.1:6379"

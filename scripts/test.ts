@@ -47,6 +47,12 @@ async function round(db: 'pglite' | 'postgres'): Promise<void> {
 
 await round('pglite');
 
+const redisUrl = process.env.REDIS_URL;
+if (!redisUrl) {
+  missing = true;
+  loud('Redis tests SKIPPED: REDIS_URL is not set.\nRun bash scripts/install-test-deps.sh, then add REDIS_URL=redis://127.0.0.1:6379');
+}
+
 const url = process.env.DATABASE_URL;
 const install = 'bash scripts/install-test-deps.sh (as root on Debian/Ubuntu)';
 if (!url) {
