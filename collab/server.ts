@@ -11,7 +11,7 @@ import { accessControl, type CollabContext } from './extensions/access.ts';
 import { itemIndex } from './extensions/item-index.ts';
 import { limits, type CollabLimits } from './extensions/limits.ts';
 import { persistence } from './extensions/persistence.ts';
-import { createDocumentStore } from './storage/document-store.ts';
+import { createDocumentStore, type CompactionResult } from './storage/document-store.ts';
 import type { Keyring } from './storage/keyring.ts';
 
 export interface CollabOptions {
@@ -38,6 +38,8 @@ export interface Collab {
    * the returned promise resolves.
    */
   change<T>(documentName: string, writer: (doc: Y.Doc) => T): Promise<T>;
+  /** Folds a document's update log into its snapshot now; content deleted in the document leaves storage. */
+  compact(documentName: string): Promise<CompactionResult>;
   close(): Promise<void>;
 }
 
@@ -105,6 +107,7 @@ export function createCollab(options: CollabOptions): Collab {
     },
     read: (name, reader) => withDocument(name, reader, false),
     change: (name, writer) => withDocument(name, writer, true),
+    compact: (name) => store.compact(name),
     close: () => (closing ??= shutDown()),
   };
 

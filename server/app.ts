@@ -1,4 +1,5 @@
 import express from 'express';
+import type { Registry } from 'prom-client';
 import { buildOpenApiDocument, endpoints } from '../schema/index.ts';
 import { authenticate } from './auth/authenticate.ts';
 import type { AccessTokens } from './auth/tokens.ts';
@@ -35,6 +36,7 @@ export interface AppParts {
   tokens: AccessTokens;
   collab: Collab;
   inFlight: InFlight;
+  registry: Registry;
   log: Logger;
 }
 
@@ -44,7 +46,7 @@ export function createApp(parts: AppParts): express.Express {
   const ctx: AppContext = {
     ...parts, db: database.pool, sessions, authenticate: authenticate(access.user, tokens),
   };
-  const metrics = createHttpMetrics(config.METRICS_TOKEN);
+  const metrics = createHttpMetrics(parts.registry, config.METRICS_TOKEN);
 
   const app = express();
   app.set('trust proxy', trustProxySetting(config.TRUST_PROXY));

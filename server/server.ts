@@ -6,6 +6,8 @@ import { accessTokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { trackInFlight } from './http/in-flight.ts';
+import { createRegistry } from './http/metrics.ts';
+import { startRetention } from './jobs/retention.ts';
 import type { Logger } from './logger.ts';
 import { createAccessCache, type AccessCache } from './workspace/access-cache.ts';
 
@@ -54,10 +56,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       },
     });
     stops.push(() => collab.close());
+    const registry = createRegistry();
     const inFlight = trackInFlight();
     stops.push(() => inFlight.drained(5000));
 
-    const app = createApp({ config, database, access, tokens, collab, inFlight, log });
+    const app = createApp({ config, database, access, tokens, collab, inFlight, registry, log });
     const http = app.listen(config.PORT, config.HOST);
     http.on('upgrade', (request, socket, head) => {
       const { pathname } = new URL(request.url ?? '/', 'http://localhost');
@@ -72,6 +75,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       await collab.close();
       await closed;
     });
+    // Background jobs start last, so they stop first.
+    if (config.DATA_RETENTION_DAYS) {
+      const retention = startRetention(database.pool, collab, {
+        days: config.DATA_RETENTION_DAYS, intervalSeconds: config.RETENTION_INTERVAL_SECONDS,
+        batch: config.RETENTION_BATCH,
+      }, registry, log);
+      stops.push(() => retention.stop());
+    }
     // Slow clients must not hold sockets forever.
     http.headersTimeout = 15_000;
     http.requestTimeout = 30_000;

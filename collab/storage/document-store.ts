@@ -11,6 +11,7 @@ export interface StoredState {
 }
 
 export interface CompactionResult {
+  /** Log entries folded into the snapshot. */
   merged: number;
   snapshotBytes: number;
 }

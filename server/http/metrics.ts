@@ -4,7 +4,6 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 import { unauthorized } from './errors.ts';
 
 export interface HttpMetrics {
-  registry: Registry;
   /** Counts and times every request by method, matched route pattern and status. */
   middleware: RequestHandler;
   /** Serves the Prometheus exposition, behind a bearer token when one is configured. */
@@ -17,9 +16,14 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-export function createHttpMetrics(token?: string): HttpMetrics {
+/** The process's metrics registry, with Node's default process metrics. */
+export function createRegistry(): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+export function createHttpMetrics(registry: Registry, token?: string): HttpMetrics {
   const labelNames = ['method', 'route', 'status'] as const;
   const requests = new Counter({
     name: 'http_requests_total', help: 'HTTP requests served', labelNames, registers: [registry],
@@ -48,5 +52,5 @@ export function createHttpMetrics(token?: string): HttpMetrics {
     res.type(registry.contentType).send(await registry.metrics());
   };
 
-  return { registry, middleware, endpoint };
+  return { middleware, endpoint };
 }

@@ -1,0 +1,57 @@
+// Retention deletes old chat messages and compacts, so their text is gone from the stored bytes, not only hidden.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as Y from 'yjs';
+import { chat, createKeyring } from '../index.ts';
+import { eventually, setUpTeam, startTestServer, type TestServer } from '../../server/test/harness.ts';
+import { connect } from './clients.ts';
+
+let server: TestServer;
+before(async () => {
+  server = await startTestServer({ DATA_RETENTION_DAYS: '30', RETENTION_INTERVAL_SECONDS: '1', RETENTION_BATCH: '2' });
+});
+after(() => server.close());
+
+/** Every stored byte of a document, decrypted and merged into one Y.Doc update, plus the raw rows. */
+async function storedBytes(name: string): Promise<{ plain: Buffer; rows: number }> {
+  const key = readFileSync(path.join(server.dataDir, 'encryption-key'), 'utf8').trim();
+  const keyring = createKeyring(Buffer.from(key, 'base64'));
+  const { rows } = await server.database.pool.query(
+    `SELECT key_id, payload FROM document_snapshots WHERE document_name = $1
+     UNION ALL SELECT key_id, payload FROM document_updates WHERE document_name = $1`,
+    [name],
+  );
+  const plain = rows.map((r) => Buffer.from(keyring.open({ keyId: r.key_id, payload: r.payload }, name)));
+  return { plain: Buffer.concat(plain), rows: rows.length };
+}
+
+describe('retention', () => {
+  it('removes expired messages from the document and from storage', async () => {
+    const team = await setUpTeam(server, ['TEXT']);
+    const name = team.channels.TEXT!;
+    const c = await connect(server, name, team.member.token);
+    const old = new Date(Date.now() - 40 * 86_400_000);
+    for (let i = 0; i < 5; i++) chat.postMessage(c.doc, { author_id: team.member.id, text: `ancient secret ${i}`, created_at: old });
+    chat.postMessage(c.doc, { author_id: team.member.id, text: 'fresh news' });
+    await c.saved();
+    assert.ok((await storedBytes(name)).plain.includes('ancient secret 0'), 'stored before retention');
+    await eventually(async () => {
+      assert.deepEqual(chat.readMessages(c.doc).map((m) => m.text), ['fresh news']);
+    }, 10_000);
+    const after = await eventually(async () => {
+      const stored = await storedBytes(name);
+      assert.equal(stored.plain.includes('ancient secret'), false, 'deleted text left in storage');
+      return stored;
+    }, 10_000);
+    assert.ok(after.plain.includes('fresh news'), 'kept messages are still stored');
+    c.close();
+    const check = new Y.Doc();
+    const reader = await connect(server, name, team.owner.token, { doc: check });
+    assert.deepEqual(chat.readMessages(check).map((m) => m.text), ['fresh news']);
+    reader.close();
+    const metrics = await server.call('GET', '/metrics');
+    assert.match(metrics.body, /retention_messages_deleted_total [1-9]/);
+  });
+});
