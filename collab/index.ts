@@ -1,5 +1,5 @@
 export { createCollab, type Collab, type CollabOptions } from './server.ts';
-export { createKeyring, keyIdOf, type Keyring } from './storage/keyring.ts';
+export { createKeyring, keyIdOf, keyringFromBase64, type Keyring } from './storage/keyring.ts';
 export { createDocumentStore, type DocumentStore } from './storage/document-store.ts';
 export type { CollabContext } from './extensions/access.ts';
 export type { CollabLimits } from './extensions/limits.ts';

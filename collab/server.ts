@@ -6,11 +6,11 @@ import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { WebSocketServer } from 'ws';
 import type * as Y from 'yjs';
-import type { AccessCache, AccessTokens, Logger } from '../server/index.ts';
+import { ApiError, type AccessCache, type AccessTokens, type Logger } from '../server/index.ts';
 import { accessControl, type CollabContext } from './extensions/access.ts';
 import { itemIndex } from './extensions/item-index.ts';
 import { limits, type CollabLimits } from './extensions/limits.ts';
-import { persistence } from './extensions/persistence.ts';
+import { persistence, StorageUnavailable } from './extensions/persistence.ts';
 import { createDocumentStore, type CompactionResult } from './storage/document-store.ts';
 import type { Keyring } from './storage/keyring.ts';
 
@@ -73,7 +73,13 @@ export function createCollab(options: CollabOptions): Collab {
   const sockets = new WebSocketServer({ noServer: true, maxPayload: options.limits.maxUpdateBytes + 64 * 1024 });
 
   async function withDocument<T>(documentName: string, work: (doc: Y.Doc) => T, write: boolean): Promise<T> {
-    const direct = await hocuspocus.openDirectConnection(documentName);
+    let direct;
+    try {
+      direct = await hocuspocus.openDirectConnection(documentName);
+    } catch (err) {
+      if (err instanceof StorageUnavailable) throw new ApiError(503, 'unavailable', err.reason);
+      throw err;
+    }
     try {
       let result!: T;
       if (write) {

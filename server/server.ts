@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { createCollab, createKeyring, type Collab } from '../collab/index.ts';
+import { createCollab, keyringFromBase64, type Collab } from '../collab/index.ts';
 import { createApp } from './app.ts';
 import { accessTokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
@@ -42,10 +42,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       pool: database.pool,
       access,
       tokens,
-      keyring: createKeyring(
-        Buffer.from(config.ENCRYPTION_KEY, 'base64'),
-        config.ENCRYPTION_OLD_KEYS.map((k) => Buffer.from(k, 'base64')),
-      ),
+      keyring: keyringFromBase64(config.ENCRYPTION_KEY, config.ENCRYPTION_OLD_KEYS),
       log,
       redisUrl: config.REDIS_URL,
       compactAfter: config.COLLAB_COMPACT_AFTER,

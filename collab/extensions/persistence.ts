@@ -46,13 +46,16 @@ export function persistence(store: DocumentStore, log: Logger, compactAfter: num
     // After access control and limits, so nothing unauthorised or oversized is stored.
     priority: 10,
 
-    async onLoadDocument({ documentName }) {
+    async onLoadDocument({ documentName, document }) {
       try {
         const stored = await store.load(documentName);
         logLength.set(documentName, stored.logLength);
         return stored.state;
       } catch (err) {
         log.error({ err, document: documentName }, 'cannot load document: refusing it');
+        // Hocuspocus never registers a document that failed to load, so it never destroys it (nor its
+        // awareness timer): do it here.
+        document.destroy();
         throw new StorageUnavailable();
       }
     },

@@ -90,7 +90,54 @@ export function createDocumentStore(pool: pg.Pool, keyring: Keyring, compactionB
     }
   }
 
-  return { append, load, compact };
+  /**
+   * Re-encrypts every stored row under the current key, in batches; rows already under it are skipped, so an
+   * interrupted rotation simply resumes. Snapshots are rewritten under the compaction lock.
+   */
+  async function rotateKeys(batch = 200): Promise<{ updates: number; snapshots: number }> {
+    const current = keyring.currentKeyId;
+    let updates = 0;
+    for (;;) {
+      const { rows } = await pool.query<Row & { id: string; document_name: string }>(
+        'SELECT id, document_name, key_id, payload FROM document_updates WHERE key_id <> $1 ORDER BY id LIMIT $2',
+        [current, batch],
+      );
+      for (const row of rows) {
+        const sealed = keyring.seal(open(row.document_name, row), row.document_name);
+        await pool.query('UPDATE document_updates SET key_id = $2, payload = $3 WHERE id = $1', [
+          row.id, sealed.keyId, sealed.payload,
+        ]);
+      }
+      updates += rows.length;
+      if (rows.length < batch) break;
+    }
+    let snapshots = 0;
+    for (;;) {
+      const { rows } = await pool.query<{ document_name: string }>(
+        'SELECT document_name FROM document_snapshots WHERE key_id <> $1 LIMIT $2',
+        [current, batch],
+      );
+      for (const { document_name: name } of rows) {
+        await inTransaction(pool, async (client) => {
+          await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 42))', [name]);
+          const { rows: [row] } = await client.query<Row>(
+            'SELECT key_id, payload FROM document_snapshots WHERE document_name = $1 FOR UPDATE',
+            [name],
+          );
+          if (!row || row.key_id === current) return;
+          const sealed = keyring.seal(open(name, row), name);
+          await client.query('UPDATE document_snapshots SET key_id = $2, payload = $3 WHERE document_name = $1', [
+            name, sealed.keyId, sealed.payload,
+          ]);
+        });
+      }
+      snapshots += rows.length;
+      if (rows.length < batch) break;
+    }
+    return { updates, snapshots };
+  }
+
+  return { append, load, compact, rotateKeys };
 }
 
 export type DocumentStore = ReturnType<typeof createDocumentStore>;

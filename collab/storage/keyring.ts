@@ -25,6 +25,11 @@ export function keyIdOf(key: Buffer): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
+/** A keyring from base64 keys, as ENCRYPTION_KEY and ENCRYPTION_OLD_KEYS hold them. */
+export function keyringFromBase64(current: string, older: string[] = []): Keyring {
+  return createKeyring(Buffer.from(current, 'base64'), older.map((k) => Buffer.from(k, 'base64')));
+}
+
 export function createKeyring(current: Buffer, older: Buffer[] = []): Keyring {
   for (const key of [current, ...older]) {
     if (key.length !== 32) throw new Error('encryption keys must be 32 bytes (base64 of 32 random bytes)');

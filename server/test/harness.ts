@@ -49,8 +49,8 @@ export interface TestServer extends RunningServer {
   call<T = any>(method: string, path: string, options?: CallOptions): Promise<Response<T>>;
   /** Registers a fresh user and logs in. */
   signUp(prefix?: string): Promise<TestUser>;
-  /** Stops this server and starts another on the same storage, as after a crash or an upgrade. */
-  restart(): Promise<TestServer>;
+  /** Stops this server and starts another on the same storage (with `env` changed), as after an upgrade. */
+  restart(env?: Record<string, string>): Promise<TestServer>;
   /** Stops the server and deletes its storage. */
   close(): Promise<void>;
 }
@@ -147,9 +147,9 @@ export async function startTestServer(env: Record<string, string> = {}, reuse?: 
     jwtSecret: storage.jwtSecret,
     call,
     signUp,
-    async restart() {
+    async restart(changed = {}) {
       await server.close();
-      return startTestServer(env, storage);
+      return startTestServer({ ...env, ...changed }, storage);
     },
     async close() {
       await server.close();
