@@ -1,0 +1,61 @@
+// The update log is compacted into the snapshot (deleted content leaves storage), and documents nobody has open
+// are unloaded from memory.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createDocumentStore, keyringFromBase64 } from '../index.ts';
+import { eventually, setUpTeam, startTestServer, type TestServer } from '../../server/test/harness.ts';
+import { connect } from './clients.ts';
+
+let server: TestServer;
+before(async () => {
+  server = await startTestServer({ COLLAB_COMPACT_AFTER: '5' });
+});
+after(() => server.close());
+
+const count = async (table: string, name: string) =>
+  (await server.database.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE document_name = $1`, [name]))
+    .rows[0].n as number;
+
+describe('document storage', () => {
+  it('compacts the log into the snapshot, dropping deleted content, and unloads idle documents', async () => {
+    const team = await setUpTeam(server, ['DOC']);
+    const name = team.channels.DOC!;
+    const c = await connect(server, name, team.member.token);
+    const text = c.doc.getText('t');
+    for (let i = 0; i < 12; i++) {
+      text.insert(text.length, `${i} `);
+      await c.saved();
+    }
+    text.insert(0, 'TEMPORARY-SECRET ');
+    await c.saved();
+    text.delete(0, 'TEMPORARY-SECRET '.length);
+    await c.saved();
+    const expected = text.toString();
+    assert.ok((await count('document_updates', name)) >= 14, 'each acknowledged update is in the log');
+    c.close();
+    await eventually(async () => assert.equal(server.collab.hocuspocus.documents.has(name), false, 'unloaded'));
+    await eventually(async () => assert.equal(await count('document_updates', name), 0, 'log folded'));
+    assert.equal(await count('document_snapshots', name), 1);
+    const key = readFileSync(path.join(server.dataDir, 'encryption-key'), 'utf8').trim();
+    const stored = await createDocumentStore(server.database.pool, keyringFromBase64(key)).load(name);
+    assert.equal(Buffer.from(stored.state!).includes('TEMPORARY-SECRET'), false, 'deleted text left storage');
+    const again = await connect(server, name, team.owner.token);
+    assert.equal(again.doc.getText('t').toString(), expected);
+    again.close();
+  });
+
+  it('memory returns: documents opened and closed do not stay loaded', async () => {
+    const team = await setUpTeam(server, ['DOC', 'TEXT', 'TODO', 'KANBAN']);
+    for (let round = 0; round < 5; round++) {
+      for (const name of Object.values(team.channels)) {
+        const c = await connect(server, name, team.member.token);
+        c.doc.getText('t').insert(0, 'x');
+        await c.saved();
+        c.close();
+      }
+    }
+    await eventually(async () => assert.equal(server.collab.hocuspocus.documents.size, 0));
+  });
+});
