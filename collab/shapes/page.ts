@@ -30,7 +30,7 @@ export function pageText(node: PageNode): string {
   if (node.type === 'hardBreak') return '\n';
   const inner = (node.content ?? []).map(pageText);
   const joined = node.content?.some((c) => blockTypes.has(c.type) || c.type.endsWith('List'))
-    ? inner.filter((s) => s !== '').join('\n')
+    ? inner.join('\n')
     : inner.join('');
   return joined;
 }
