@@ -1,10 +1,14 @@
 import { TiptapTransformer } from '@hocuspocus/transformer';
+import type { JSONContent } from '@tiptap/core';
+import { MarkdownManager } from '@tiptap/markdown';
+import StarterKit from '@tiptap/starter-kit';
 import * as Y from 'yjs';
 import { str } from './read.ts';
 
 /**
  * DOC channels: `default` Y.XmlFragment as y-prosemirror writes it for Tiptap's schema, and `meta` Y.Map
- * (title, last_edited_by). The page is read and written as ProseMirror JSON or as plain text.
+ * (title, last_edited_by). The page is read and written as ProseMirror JSON, plain text or Markdown (Tiptap's
+ * own converter, with the same StarterKit schema the transformer uses).
  */
 export interface PageNode {
   type: string;
@@ -19,9 +23,14 @@ export interface Page {
   last_edited_by: string | null;
   content: PageNode;
   text: string;
+  markdown: string;
 }
 
 const FIELD = 'default';
+const markdown = new MarkdownManager({ extensions: [StarterKit] });
+
+export const pageToMarkdown = (content: PageNode): string => markdown.serialize(content as JSONContent);
+export const markdownToPage = (source: string): PageNode => markdown.parse(source) as PageNode;
 const blockTypes = new Set(['paragraph', 'heading', 'blockquote', 'codeBlock', 'listItem', 'horizontalRule']);
 
 /** Plain text of a page: text nodes joined, one line per block, a newline for each hard break. */
@@ -43,6 +52,7 @@ export function readPage(doc: Y.Doc): Page {
     last_edited_by: str(meta, 'last_edited_by') ?? null,
     content,
     text: pageText(content),
+    markdown: pageToMarkdown(content),
   };
 }
 

@@ -178,6 +178,17 @@ describe('document page over REST', () => {
     });
     assert.equal(asText.body.text, 'line one\nline two');
     assert.equal(asText.body.content.content.length, 2);
+    const md = await server.call('PUT', `/api/channels/${channel}/document`, {
+      token: team.member.token, json: { markdown: '# Notes\n\n- **bold** point\n- second' },
+    });
+    assert.equal(md.status, 200);
+    assert.equal(md.body.content.content[0].type, 'heading');
+    assert.equal(md.body.content.content[1].type, 'bulletList');
+    assert.match(md.body.markdown, /^# Notes\n\n- \*\*bold\*\* point\n- second/);
+    await waitFor(() => watcher.doc.getXmlFragment('default').toString().includes('second'), 'watcher sees list');
+    await server.call('PUT', `/api/channels/${channel}/document`, {
+      token: team.member.token, json: { text: 'line one\nline two' },
+    });
     const patched = await server.call('PATCH', `/api/channels/${channel}/document`, {
       token: team.member.token, json: { title: 'Renamed' },
     });

@@ -82,6 +82,7 @@ export const Page = z
     last_edited_by: z.string().nullable(),
     content: PageNode,
     text: z.string().openapi({ description: 'the page as plain text, one line per block' }),
+    markdown: z.string().openapi({ description: 'the page as Markdown' }),
   })
   .openapi('Page');
 
@@ -90,8 +91,12 @@ export const PutPageRequest = z
     title: Text().trim().max(200).optional(),
     content: PageNode.optional(),
     text: Text().max(1_000_000).optional(),
+    markdown: Text().max(1_000_000).optional(),
   })
-  .refine((b) => (b.content === undefined) !== (b.text === undefined), 'give exactly one of content and text')
+  .refine(
+    (b) => [b.content, b.text, b.markdown].filter((v) => v !== undefined).length === 1,
+    'give exactly one of content, text and markdown',
+  )
   .openapi('PutPageRequest');
 
 export const PatchPageRequest = z

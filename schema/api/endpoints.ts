@@ -143,12 +143,12 @@ export const contentEndpoints = {
   }),
   getPage: endpoint({
     method: 'get', path: '/api/channels/:id/document', tag: 'documents', auth: true,
-    summary: 'The page of a DOC channel, as ProseMirror JSON and as plain text', params: IdParams, status: 200,
+    summary: 'The page of a DOC channel, as ProseMirror JSON, plain text and Markdown', params: IdParams, status: 200,
     response: Page, errors: [404],
   }),
   putPage: endpoint({
     method: 'put', path: '/api/channels/:id/document', tag: 'documents', auth: true,
-    summary: 'Replace the page, from ProseMirror JSON or plain text', params: IdParams, body: PutPageRequest,
+    summary: 'Replace the page, from ProseMirror JSON, plain text or Markdown', params: IdParams, body: PutPageRequest,
     status: 200, response: Page, errors: [403, 404],
   }),
   patchPage: endpoint({

@@ -19,7 +19,9 @@ export function mountDocumentRoutes(router: Router, app: AppContext): void {
     await contentChannel(db, params.id, user.id, ['DOC'], 'member');
     let content: Uint8Array;
     try {
-      content = page.encodePage(body.content ?? page.textToPage(body.text!));
+      const json =
+        body.content ?? (body.markdown !== undefined ? page.markdownToPage(body.markdown) : page.textToPage(body.text!));
+      content = page.encodePage(json);
     } catch (err) {
       throw unprocessable(`content does not fit the page schema: ${(err as Error).message}`);
     }
