@@ -10,7 +10,9 @@ let server: TestServer;
 let team: Team;
 const open: Client[] = [];
 before(async () => {
-  server = await startTestServer({ COLLAB_MAX_UPDATE_BYTES: '65536', COLLAB_MESSAGES_PER_SECOND: '50' });
+  server = await startTestServer({
+    COLLAB_MAX_UPDATE_BYTES: '65536', COLLAB_MAX_DOCUMENT_BYTES: '200000', COLLAB_MESSAGES_PER_SECOND: '50',
+  });
   team = await setUpTeam(server, ['TEXT', 'DOC']);
 });
 after(async () => {
@@ -116,6 +118,19 @@ describe('hostile clients', () => {
     assert.match(await bad.refusal, /too large/);
     const fresh = await client(name, team.owner.token);
     assert.equal(fresh.doc.getText('t').length, 0);
+  });
+
+  it('a document cannot grow past its size limit', async () => {
+    const t = await setUpTeam(server, ['DOC']);
+    const c = await client(t.channels.DOC!, t.member.token);
+    for (let i = 0; i < 3; i++) {
+      c.doc.getText('t').insert(0, String(i).repeat(60_000));
+      await c.saved();
+    }
+    c.doc.getText('t').insert(0, 'x'.repeat(60_000));
+    assert.equal(await c.refusal, 'document too large');
+    const fresh = await client(t.channels.DOC!, t.owner.token);
+    assert.equal(fresh.doc.getText('t').length, 180_000, 'what was accepted is kept');
   });
 
   it('a flood of messages closes the connection', async () => {
