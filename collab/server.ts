@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { Hocuspocus, type Extension } from '@hocuspocus/server';
 import { Redis as RedisExtension } from '@hocuspocus/extension-redis';
 import { Redis } from 'ioredis';
+import { Gauge, type Registry } from 'prom-client';
 import type pg from 'pg';
 import { WebSocketServer } from 'ws';
 import type * as Y from 'yjs';
@@ -25,6 +26,8 @@ export interface CollabOptions {
   compactAfter: number;
   /** Share documents with other instances through Redis. */
   redisUrl?: string;
+  /** Where the collaboration metrics are registered. */
+  registry: Registry;
 }
 
 export interface Collab {
@@ -58,6 +61,19 @@ export function createCollab(options: CollabOptions): Collab {
     redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
     extensions.push(new RedisExtension({ redis, createClient: () => new Redis(options.redisUrl!) }));
   }
+
+  new Gauge({
+    name: 'collab_documents_loaded', help: 'Documents held in memory', registers: [options.registry],
+    collect() {
+      this.set(hocuspocus.getDocumentsCount());
+    },
+  });
+  new Gauge({
+    name: 'collab_connections', help: 'Open collaboration connections', registers: [options.registry],
+    collect() {
+      this.set(hocuspocus.getConnectionsCount());
+    },
+  });
 
   const hocuspocus = new Hocuspocus<CollabContext>({
     name: 'teamspace',

@@ -38,7 +38,9 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const access = await createAccessCache(database, log);
     stops.push(() => access.stop());
     const tokens = accessTokens(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SECONDS);
+    const registry = createRegistry();
     const collab = createCollab({
+      registry,
       pool: database.pool,
       access,
       tokens,
@@ -53,7 +55,6 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       },
     });
     stops.push(() => collab.close());
-    const registry = createRegistry();
     const inFlight = trackInFlight();
     stops.push(() => inFlight.drained(5000));
 

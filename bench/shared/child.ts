@@ -7,6 +7,8 @@ export interface Child {
   url: string;
   /** Extra fields of the child's ready line. */
   info: Record<string, unknown>;
+  /** Sends a command to the child (see serveUntilTold's `commands`) and resolves with its JSON answer. */
+  ask(command: string, arg?: string, timeoutMs?: number): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -33,7 +35,30 @@ export async function startChild(
   // stdin stays a pipe: the child exits when it closes, so it never outlives us even if we are SIGKILLed.
   const proc = spawn(process.execPath, [...nodeArgs, script], { env, stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: proc.stdout! });
+  // A write after the child died must not crash us: the pending ask is failed by the exit handler below.
+  proc.stdin!.on('error', () => {});
   const stop = () => stopChild(proc);
+  // Answers to `ask`, matched by id: a line `{"reply":id,...}` on the child's stdout.
+  const waiting = new Map<number, (answer: Record<string, unknown>) => void>();
+  let asked = 0;
+  proc.once('exit', (code, signal) => {
+    for (const settle of waiting.values()) settle({ error: `exited (${signal ?? code})` });
+    waiting.clear();
+  });
+  const ask = (command: string, arg?: string, timeoutMs = 60_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const id = ++asked;
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        reject(new Error(`${script} did not answer ${command} in ${timeoutMs} ms`));
+      }, timeoutMs);
+      waiting.set(id, (answer) => {
+        clearTimeout(timer);
+        if (typeof answer.error === 'string') reject(new Error(`${script} ${command}: ${answer.error}`));
+        else resolve(answer);
+      });
+      proc.stdin!.write(`${JSON.stringify({ id, command, arg })}\n`);
+    });
   try {
     const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${script} not ready after ${timeoutMs} ms`)), timeoutMs);
@@ -46,7 +71,11 @@ export async function startChild(
         } catch {
           parsed = undefined;
         }
-        if (parsed && typeof parsed === 'object' && typeof (parsed as { url?: unknown }).url === 'string') {
+        const reply = parsed && typeof parsed === 'object' ? (parsed as { reply?: unknown }).reply : undefined;
+        if (typeof reply === 'number' && waiting.has(reply)) {
+          waiting.get(reply)!(parsed as Record<string, unknown>);
+          waiting.delete(reply);
+        } else if (parsed && typeof parsed === 'object' && typeof (parsed as { url?: unknown }).url === 'string') {
           clearTimeout(timer);
           resolve(parsed as Record<string, unknown>);
         } else {
@@ -54,15 +83,20 @@ export async function startChild(
         }
       });
     });
-    return { url: ready.url as string, info: ready, stop };
+    return { url: ready.url as string, info: ready, ask, stop };
   } catch (err) {
     await stop();
     throw err;
   }
 }
 
-/** For child scripts: print the ready line, and exit cleanly on a signal or when the parent goes away. */
-export function serveUntilTold(ready: Record<string, unknown>, close: () => Promise<void>): void {
+export type Commands = Record<string, (arg?: string) => unknown>;
+
+/**
+ * For child scripts: print the ready line, answer `commands` sent as JSON lines on stdin (see Child.ask), and
+ * exit cleanly on a signal or when the parent goes away.
+ */
+export function serveUntilTold(ready: Record<string, unknown>, close: () => Promise<void>, commands: Commands = {}): void {
   let closing = false;
   const shutdown = () => {
     if (closing) return;
@@ -72,6 +106,33 @@ export function serveUntilTold(ready: Record<string, unknown>, close: () => Prom
     close().then(() => process.exit(0), () => process.exit(1));
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, shutdown);
-  process.stdin.on('end', shutdown).on('error', shutdown).resume();
+  process.stdin.on('end', shutdown).on('error', shutdown);
+  createInterface({ input: process.stdin }).on('line', (line) => {
+    let request: { id?: unknown; command?: unknown; arg?: unknown };
+    try {
+      request = JSON.parse(line);
+    } catch {
+      return;
+    }
+    const handler = typeof request.command === 'string' ? commands[request.command] : undefined;
+    const answer = (body: unknown) => process.stdout.write(`${JSON.stringify({ ...(body as object), reply: request.id })}\n`);
+    if (!handler) return answer({ error: `unknown command ${String(request.command)}` });
+    Promise.resolve()
+      .then(() => handler(typeof request.arg === 'string' ? request.arg : undefined))
+      .then(answer, (err) => answer({ error: String(err instanceof Error ? err.message : err) }));
+  });
   process.stdout.write(`${JSON.stringify(ready)}\n`);
+}
+
+/**
+ * For `--expose-gc` children: the process's memory after full collections (a few, a tick apart, so objects freed
+ * by finalizers and weak references go too). Without --expose-gc the figures include garbage.
+ */
+export async function collectedMemory(): Promise<NodeJS.MemoryUsage & { gc: boolean }> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; gc && i < 3; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return { ...process.memoryUsage(), gc: Boolean(gc) };
 }

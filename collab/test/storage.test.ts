@@ -57,5 +57,8 @@ describe('document storage', () => {
       }
     }
     await eventually(async () => assert.equal(server.collab.hocuspocus.documents.size, 0));
+    const metrics = await server.call('GET', '/metrics');
+    assert.match(metrics.body, /collab_documents_loaded 0/);
+    assert.match(metrics.body, /collab_connections 0/);
   });
 });
