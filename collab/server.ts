@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
 import type pg from 'pg';
 import { WebSocketServer } from 'ws';
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { ApiError, type AccessCache, type AccessTokens, type Logger } from '../server/index.ts';
 import { accessControl, type CollabContext } from './extensions/access.ts';
 import { itemIndex } from './extensions/item-index.ts';
@@ -89,6 +89,8 @@ export function createCollab(options: CollabOptions): Collab {
   const sockets = new WebSocketServer({ noServer: true, maxPayload: options.limits.maxUpdateBytes + 64 * 1024 });
 
   async function withDocument<T>(documentName: string, work: (doc: Y.Doc) => T, write: boolean): Promise<T> {
+    // Reads and writes run synchronously on the live document, so nothing else interleaves, and the update a
+    // write produced (Yjs emits it at the end of the transaction) is stored before this resolves.
     let direct;
     try {
       direct = await hocuspocus.openDirectConnection(documentName);
@@ -97,15 +99,23 @@ export function createCollab(options: CollabOptions): Collab {
       throw err;
     }
     try {
+      const doc = direct.document!;
+      if (!write) return work(doc);
+      const origin = { source: 'local' };
+      const produced: Uint8Array[] = [];
+      const collect = (update: Uint8Array, from: unknown) => {
+        if (from === origin) produced.push(update);
+      };
       let result!: T;
-      if (write) {
-        await direct.transact((doc) => {
+      doc.on('update', collect);
+      try {
+        doc.transact(() => {
           result = work(doc);
-        });
-        await persisted.flush(documentName);
-      } else {
-        result = work(direct.document!);
+        }, origin);
+      } finally {
+        doc.off('update', collect);
       }
+      if (produced.length) await store.append(documentName, Y.mergeUpdates(produced));
       return result;
     } finally {
       await direct.disconnect();
@@ -140,7 +150,6 @@ export function createCollab(options: CollabOptions): Collab {
     const documents = [...hocuspocus.documents.values()];
     await Promise.all(documents.map((doc) => hocuspocus.debouncer.executeNow(`onStoreDocument-${doc.name}`)));
     await Promise.all(documents.map((doc) => doc.saveMutex.waitForUnlock()));
-    await Promise.all(documents.map((doc) => persisted.flush(doc.name)));
     // Unload now, while Redis and the database are still there for the unload hooks.
     await Promise.all(documents.map((doc) => hocuspocus.unloadDocument(doc)));
     await hocuspocus.hooks('onDestroy', { instance: hocuspocus });

@@ -1,6 +1,7 @@
 import type { Extension } from '@hocuspocus/server';
 import * as Y from 'yjs';
 import type { Logger } from '../../server/index.ts';
+import { carriesUpdate } from './sync-messages.ts';
 
 export interface CollabLimits {
   /** Largest single update a client may send. */
@@ -11,8 +12,6 @@ export interface CollabLimits {
   messagesPerSecond: number;
 }
 
-const SYNC_STEP_2 = 1;
-const SYNC_UPDATE = 2;
 
 /** A close that the provider reports with its reason; codes in the private 4000-4999 range. */
 function closeWith(code: number, reason: string) {
@@ -52,17 +51,27 @@ export function limits(cfg: CollabLimits, log: Logger): Extension {
     },
 
     async beforeSync({ connection, documentName, type, payload }) {
-      if (type !== SYNC_STEP_2 && type !== SYNC_UPDATE) return;
+      if (!carriesUpdate(type)) return;
       if (payload.length > cfg.maxUpdateBytes) throw closeWith(4413, 'update too large');
+      // Applied to a scratch document first: some updates decode but fail to apply, and one of those stored
+      // would make the document unloadable. (Missing dependencies are not an error: they wait as pending.)
+      const scratch = new Y.Doc();
       try {
-        Y.decodeUpdate(payload);
+        Y.applyUpdate(scratch, payload);
       } catch {
         log.warn({ document: documentName, user_id: connection.context?.userId }, 'malformed update: closing');
         throw closeWith(4400, 'malformed update');
+      } finally {
+        scratch.destroy();
       }
       if (connection.readOnly) return;
-      const size = (sizes.get(documentName) ?? 0) + payload.length;
-      if (size > cfg.maxDocumentBytes) throw closeWith(4413, 'document too large');
+      // A running estimate (stored state plus updates since); recomputed before refusing, since deletions and
+      // garbage collection shrink the real size.
+      let size = (sizes.get(documentName) ?? 0) + payload.length;
+      if (size > cfg.maxDocumentBytes) {
+        size = Y.encodeStateAsUpdate(connection.document).length + payload.length;
+        if (size > cfg.maxDocumentBytes) throw closeWith(4413, 'document too large');
+      }
       sizes.set(documentName, size);
     },
 

@@ -38,10 +38,17 @@ export function createDocumentStore(pool: pg.Pool, keyring: Keyring, compactionB
   }
 
   async function load(name: string): Promise<StoredState> {
-    const [snapshot, log] = await Promise.all([
-      pool.query<Row>('SELECT key_id, payload FROM document_snapshots WHERE document_name = $1', [name]),
-      pool.query<Row>('SELECT key_id, payload FROM document_updates WHERE document_name = $1 ORDER BY id', [name]),
-    ]);
+    // One snapshot of the database for both reads: a compaction committing between them would otherwise make
+    // the old snapshot and the shortened log miss what was folded.
+    const [snapshot, log] = await inTransaction(pool, async (tx) => {
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      return [
+        await tx.query<Row>('SELECT key_id, payload FROM document_snapshots WHERE document_name = $1', [name]),
+        await tx.query<Row>('SELECT key_id, payload FROM document_updates WHERE document_name = $1 ORDER BY id', [
+          name,
+        ]),
+      ];
+    });
     const parts = [...snapshot.rows, ...log.rows].map((row) => open(name, row));
     return { state: parts.length ? Y.mergeUpdates(parts) : undefined, logLength: log.rows.length };
   }
@@ -73,7 +80,9 @@ export function createDocumentStore(pool: pg.Pool, keyring: Keyring, compactionB
                updated_at = now()`,
         [name, sealed.keyId, sealed.payload, lastId],
       );
-      await client.query('DELETE FROM document_updates WHERE document_name = $1 AND id <= $2', [name, lastId]);
+      // Exactly the rows folded in: ids are taken at insert but commit in any order, so a row with a smaller id
+      // may have committed after the read above.
+      await client.query('DELETE FROM document_updates WHERE id = ANY($1::bigint[])', [log.rows.map((r) => r.id)]);
       return { merged: log.rows.length, snapshotBytes: sealed.payload.length };
     } finally {
       doc.destroy();

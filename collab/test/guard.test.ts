@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
-import { setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
+import { eventually, setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
 import { connect, goOffline, goOnline, waitFor, type Client } from './clients.ts';
 
 let server: TestServer;
@@ -107,6 +107,26 @@ describe('hostile clients', () => {
     await good.saved();
     const fresh = await client(name, team.owner.token);
     assert.equal(fresh.doc.getText('t').toString(), 'intact and alive');
+  });
+
+  it('an update that decodes but cannot be applied is refused before it is stored', async () => {
+    const t = await setUpTeam(server, ['DOC']);
+    const name = t.channels.DOC!;
+    const bad = await client(name, t.member.token);
+    // Found by fuzzing: Y.decodeUpdate accepts it, Y.applyUpdate throws.
+    const poison = Buffer.from('00040200c4010401000258592800010b01620177017a47010f060400020302796f01010201020502', 'hex');
+    sendRaw(bad, updateFrame(name, poison));
+    assert.equal(await bad.refusal, 'malformed update');
+    const { rows } = await server.database.pool.query(
+      'SELECT count(*)::int AS n FROM document_updates WHERE document_name = $1',
+      [name],
+    );
+    assert.equal(rows[0].n, 0, 'nothing stored');
+    bad.close();
+    await eventually(async () => assert.equal(server.collab.hocuspocus.documents.has(name), false));
+    const fresh = await client(name, t.owner.token);
+    fresh.doc.getText('t').insert(0, 'still usable');
+    await fresh.saved();
   });
 
   it('an oversized update is refused before it is applied or stored', async () => {

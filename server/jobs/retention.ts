@@ -25,6 +25,9 @@ export function startRetention(
   const removedTotal = new Counter({
     name: 'retention_messages_deleted_total', help: 'Chat messages deleted by retention', registers: [registry],
   });
+  const failures = new Counter({
+    name: 'retention_channel_failures_total', help: 'Channels retention could not process', registers: [registry],
+  });
   const lastRun = new Gauge({
     name: 'retention_last_run_timestamp_seconds', help: 'When the last retention pass finished', registers: [registry],
   });
@@ -38,21 +41,29 @@ export function startRetention(
     const cutoff = new Date(started - options.days * 86_400_000);
     const { rows } = await pool.query<{ id: string }>(`SELECT id FROM channels WHERE type IN ('TEXT', 'DM')`);
     let removed = 0;
+    let failed = 0;
     for (const { id } of rows) {
-      let inDocument = 0;
-      for (;;) {
-        const n = await collab.change(id, (doc) => chat.removeMessagesBefore(doc, cutoff, options.batch));
-        inDocument += n;
-        if (n < options.batch) break;
-      }
-      if (inDocument) {
-        await collab.compact(id);
-        removed += inDocument;
+      // One channel that cannot be loaded (e.g. its key is missing) must not stop retention for the others.
+      try {
+        let inDocument = 0;
+        for (;;) {
+          const n = await collab.change(id, (doc) => chat.removeMessagesBefore(doc, cutoff, options.batch));
+          inDocument += n;
+          if (n < options.batch) break;
+        }
+        if (inDocument) {
+          await collab.compact(id);
+          removed += inDocument;
+          removedTotal.inc(inDocument);
+        }
+      } catch (err) {
+        failed++;
+        failures.inc();
+        log.error({ err, channel_id: id }, 'retention failed for a channel');
       }
     }
-    removedTotal.inc(removed);
     lastRun.setToCurrentTime();
-    log.info({ removed, channels: rows.length, cutoff, ms: Date.now() - started }, 'retention pass done');
+    log.info({ removed, failed, channels: rows.length, cutoff, ms: Date.now() - started }, 'retention pass done');
     return removed;
   }
 
