@@ -1,6 +1,7 @@
 // Access changes on open connections, and hostile clients.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import jwt from 'jsonwebtoken';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { eventually, setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
@@ -78,15 +79,23 @@ describe('access changes on open connections', () => {
 
   it('a client whose token expires reconnects with a fresh one and loses nothing', async () => {
     const t = await setUpTeam(server, ['DOC']);
-    let current = t.member.token;
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const shortLived = jwt.sign({ typ: 'access', exp }, server.jwtSecret, {
+      subject: t.member.id, issuer: 'teamspace', audience: 'teamspace-api',
+    });
+    let current = shortLived;
     const c = await client(t.channels.DOC!, async () => current);
     c.doc.getText('t').insert(0, 'before ');
     await c.saved();
-    // The token expires; the client refreshes it and the socket reconnects.
-    const refreshed = await server.call('POST', '/api/auth/refresh', { json: { refresh_token: t.member.refreshToken } });
-    current = refreshed.body.access_token;
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 100));
+    const stale = await connect(server, t.channels.DOC!, shortLived, { expectRefusal: true });
+    open.push(stale);
+    assert.equal(await stale.refusal, 'token_expired', 'the old token no longer opens anything');
+    // Offline while the token expired; the client refreshes it and the socket reconnects with the new one.
     await goOffline(c);
     c.doc.getText('t').insert(7, 'during ');
+    const refreshed = await server.call('POST', '/api/auth/refresh', { json: { refresh_token: t.member.refreshToken } });
+    current = refreshed.body.access_token;
     await goOnline(c);
     await c.saved();
     const check = await client(t.channels.DOC!, t.owner.token);

@@ -40,21 +40,25 @@ describe('collaboration', () => {
     for (const word of ['alpha', 'beta', 'gamma']) assert.ok(texts[0]!.includes(word));
   });
 
-  it('refuses missing and bad tokens, outsiders, unknown channels and voice channels', async () => {
-    const cases: [string, string, string][] = [
-      ['no token', team.channels.TEXT!, ''],
-      ['garbage token', team.channels.TEXT!, 'not-a-token'],
-      ['outsider', team.channels.TEXT!, team.outsider.token],
-      ['unknown channel', '6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b', team.owner.token],
-      ['not a uuid', 'general', team.owner.token],
-      ['voice', team.channels.VOICE!, team.owner.token],
+  it('refuses missing and bad tokens, outsiders, DM outsiders, unknown channels and voice channels', async () => {
+    const dm = await server.call('POST', '/api/dms', { token: team.owner.token, json: { user_id: team.member.id } });
+    const cases: [string, string, string, string][] = [
+      ['no token', team.channels.TEXT!, '', 'unauthorized'],
+      ['garbage token', team.channels.TEXT!, 'not-a-token', 'invalid_token'],
+      ['outsider', team.channels.TEXT!, team.outsider.token, 'not-found'],
+      ['DM outsider, though in the group', dm.body.id, team.viewer.token, 'not-found'],
+      ['unknown channel', '6f1c2b3a-4d5e-4f60-8a7b-9c0d1e2f3a4b', team.owner.token, 'not-found'],
+      ['not a uuid', 'general', team.owner.token, 'not-found'],
+      ['voice', team.channels.VOICE!, team.owner.token, 'voice channels have no document'],
     ];
-    for (const [why, name, token] of cases) {
+    for (const [why, name, token, reason] of cases) {
       const c = await connect(server, name, token, { expectRefusal: true });
       open.push(c);
-      assert.ok(await c.refusal, why);
+      assert.equal(await c.refusal, reason, why);
       assert.equal(c.provider.isSynced, false, why);
     }
+    const participant = await client(dm.body.id, team.member.token);
+    assert.ok(participant.provider.isSynced, 'a DM participant gets in');
   });
 
   it('viewers read but cannot change anything', async () => {
