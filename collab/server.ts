@@ -11,7 +11,7 @@ import { ApiError, type AccessCache, type AccessTokens, type Logger } from '../s
 import { accessControl, type CollabContext } from './extensions/access.ts';
 import { itemIndex } from './extensions/item-index.ts';
 import { limits, type CollabLimits } from './extensions/limits.ts';
-import { persistence, StorageUnavailable } from './extensions/persistence.ts';
+import { persistence, StorageUnavailable, type CompactionThresholds } from './extensions/persistence.ts';
 import { createDocumentStore, type CompactionResult } from './storage/document-store.ts';
 import type { Keyring } from './storage/keyring.ts';
 
@@ -22,8 +22,8 @@ export interface CollabOptions {
   keyring: Keyring;
   log: Logger;
   limits: CollabLimits;
-  /** Compact a document's log into its snapshot once it holds this many updates. */
-  compactAfter: number;
+  /** When to fold a document's log into its snapshot. */
+  compactAfter: CompactionThresholds;
   /** Share documents with other instances through Redis. */
   redisUrl?: string;
   /** Where the collaboration metrics are registered. */

@@ -43,6 +43,7 @@ const EnvSchema = z.object({
   COLLAB_MAX_DOCUMENT_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
   COLLAB_MESSAGES_PER_SECOND: z.coerce.number().int().positive().default(300),
   COLLAB_COMPACT_AFTER: z.coerce.number().int().positive().default(500),
+  COLLAB_COMPACT_AFTER_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   DATA_RETENTION_DAYS: z.coerce.number().positive().optional(),
   RETENTION_INTERVAL_SECONDS: duration.default(3600),
   RETENTION_BATCH: z.coerce.number().int().positive().default(500),

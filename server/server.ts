@@ -47,7 +47,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       keyring: keyringFromBase64(config.ENCRYPTION_KEY, config.ENCRYPTION_OLD_KEYS),
       log,
       redisUrl: config.REDIS_URL,
-      compactAfter: config.COLLAB_COMPACT_AFTER,
+      compactAfter: { updates: config.COLLAB_COMPACT_AFTER, bytes: config.COLLAB_COMPACT_AFTER_BYTES },
       limits: {
         maxUpdateBytes: config.COLLAB_MAX_UPDATE_BYTES,
         maxDocumentBytes: config.COLLAB_MAX_DOCUMENT_BYTES,

@@ -105,6 +105,7 @@ try {
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     DATA_DIR: dataDir,
     JWT_SECRET: randomBytes(32).toString('hex'),
+    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     AUTH_RATE_LIMIT: '1000000',
     // Tokens must outlive every round, whatever BENCH_DURATION is.
     ACCESS_TOKEN_TTL_SECONDS: '86400',

@@ -19,8 +19,20 @@ export class StorageUnavailable extends Error {
  * on the server are stored by `Collab.change` itself.) Updates relayed from other instances are not stored
  * again. A document whose state cannot be read is refused, never served empty.
  */
-export function persistence(store: DocumentStore, log: Logger, compactAfter: number): Extension {
-  const logLength = new Map<string, number>();
+export interface CompactionThresholds {
+  /** Compact once the log holds this many updates… */
+  updates: number;
+  /** …or this many bytes: a few huge updates (a long offline session) make slow loads too. */
+  bytes: number;
+}
+
+export function persistence(store: DocumentStore, log: Logger, compactAfter: CompactionThresholds): Extension {
+  // Per document: updates and bytes in the log since the last compaction.
+  const logSize = new Map<string, { updates: number; bytes: number }>();
+  const grow = (name: string, bytes: number) => {
+    const size = logSize.get(name) ?? { updates: 0, bytes: 0 };
+    logSize.set(name, { updates: size.updates + 1, bytes: size.bytes + bytes });
+  };
 
   return {
     extensionName: 'persistence',
@@ -30,10 +42,12 @@ export function persistence(store: DocumentStore, log: Logger, compactAfter: num
     async onLoadDocument({ documentName, document }) {
       try {
         const stored = await store.load(documentName);
-        logLength.set(documentName, stored.logLength);
+        logSize.set(documentName, { updates: stored.logLength, bytes: stored.logBytes });
         // Applied here rather than returned, so a state that cannot be applied is refused like one that
         // cannot be read.
-        if (stored.state) Y.applyUpdate(document, stored.state);
+        document.transact(() => {
+          for (const part of stored.parts) Y.applyUpdate(document, part);
+        });
       } catch (err) {
         log.error({ err, document: documentName }, 'cannot load document: refusing it');
         // Hocuspocus never registers a document that failed to load, so it never destroys it (nor its
@@ -46,18 +60,24 @@ export function persistence(store: DocumentStore, log: Logger, compactAfter: num
     async beforeSync({ connection, documentName, type, payload }) {
       if (!carriesUpdate(type) || connection.readOnly || isEmptyUpdate(payload)) return;
       await store.append(documentName, payload);
-      logLength.set(documentName, (logLength.get(documentName) ?? 0) + 1);
+      grow(documentName, payload.length);
     },
 
     async onStoreDocument({ documentName }) {
-      if ((logLength.get(documentName) ?? 0) < compactAfter) return;
+      const size = logSize.get(documentName);
+      if (!size || (size.updates < compactAfter.updates && size.bytes < compactAfter.bytes)) return;
       const result = await store.compact(documentName);
-      logLength.set(documentName, 0);
+      logSize.set(documentName, { updates: 0, bytes: 0 });
       log.debug({ document: documentName, ...result }, 'document compacted');
     },
 
     async afterUnloadDocument({ documentName }) {
-      logLength.delete(documentName);
+      logSize.delete(documentName);
+    },
+
+    /** Server-side changes are stored by Collab.change; they count towards compaction too. */
+    async onChange({ documentName, update, transactionOrigin }) {
+      if ((transactionOrigin as { source?: string } | undefined)?.source === 'local') grow(documentName, update.length);
     },
   };
 }
