@@ -1,4 +1,5 @@
-import type { Extension } from '@hocuspocus/server';
+import type { Connection, Extension } from '@hocuspocus/server';
+import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
 import type { Logger } from '../../server/index.ts';
 import type { DocumentStore } from '../storage/document-store.ts';
@@ -14,8 +15,9 @@ export class StorageUnavailable extends Error {
 }
 
 /**
- * Durable documents. A client's update is appended to the log inside `beforeSync`, which Hocuspocus awaits
- * before it applies the update and acknowledges it, so an acknowledged update is always stored. (Changes made
+ * Durable documents. A client's update is appended to the log as it arrives, and the server's acknowledgement
+ * of it (SyncStatus, which clears the provider's unsynced changes) is held back until the append has
+ * committed, so an acknowledged update is always stored, while other clients see it without that wait. (Changes made
  * on the server are stored by `Collab.change` itself.) Updates relayed from other instances are not stored
  * again. A document whose state cannot be read is refused, never served empty.
  */
@@ -24,6 +26,37 @@ export interface CompactionThresholds {
   updates: number;
   /** …or this many bytes: a few huge updates (a long offline session) make slow loads too. */
   bytes: number;
+}
+
+const SYNC_STATUS = 8;
+
+/** Whether an outgoing Hocuspocus frame is a SyncStatus (the acknowledgement of an update). */
+function isSyncStatus(frame: Uint8Array): boolean {
+  const decoder = decoding.createDecoder(frame);
+  decoding.readVarString(decoder);
+  return decoding.readVarUint(decoder) === SYNC_STATUS;
+}
+
+// The store of the update a connection's next acknowledgement is for. Hocuspocus handles one connection's
+// messages in order and sends each acknowledgement before it starts on the next message, so one slot suffices.
+const durableBefore = new WeakMap<Connection, Promise<void>>();
+
+/**
+ * Makes a connection's acknowledgements wait until the update they acknowledge is stored, keeping their order;
+ * everything else it sends goes out at once.
+ */
+function holdAcknowledgements(connection: Connection): void {
+  const send = connection.send.bind(connection);
+  let acks: Promise<void> = Promise.resolve();
+  connection.send = (frame: Uint8Array) => {
+    if (!isSyncStatus(frame)) return send(frame);
+    const stored = durableBefore.get(connection);
+    durableBefore.delete(connection);
+    acks = acks.then(() => stored).then(
+      () => send(frame),
+      () => {},
+    );
+  };
 }
 
 export function persistence(store: DocumentStore, log: Logger, compactAfter: CompactionThresholds): Extension {
@@ -57,10 +90,22 @@ export function persistence(store: DocumentStore, log: Logger, compactAfter: Com
       }
     },
 
+    async connected({ connection }) {
+      holdAcknowledgements(connection);
+    },
+
     async beforeSync({ connection, documentName, type, payload }) {
       if (!carriesUpdate(type) || connection.readOnly || isEmptyUpdate(payload)) return;
-      await store.append(documentName, payload);
+      const stored = store.append(documentName, payload);
       grow(documentName, payload.length);
+      // The update is applied and relayed to the other clients at once; only its acknowledgement waits for
+      // the database (see holdAcknowledgements). If storing fails, the connection closes unacknowledged and
+      // the client sends the update again when it reconnects.
+      durableBefore.set(connection, stored);
+      stored.catch((err) => {
+        log.error({ err, document: documentName }, 'storing an update failed: closing the connection');
+        connection.close({ code: 4500, reason: 'storage failed' });
+      });
     },
 
     async onStoreDocument({ documentName }) {
