@@ -1,12 +1,12 @@
 // `npm run bench:api`: req/s and latency of an authenticated GET /api/groups on our real server against a bare
 // express 5 handler answering the same JSON body. Human-readable lines first; the last line is one JSON object.
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { startChild, type Child } from '../shared/child.ts';
+import { call, serverEnv } from '../shared/setup.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../../server/index.ts';
 
 const TARGET_RATIO = 1 / 3;
@@ -47,23 +47,6 @@ async function load(url: string, token: string | undefined, seconds: number): Pr
   };
 }
 
-async function call(url: string, init: RequestInit & { token?: string; json?: unknown; form?: Record<string, string> }) {
-  const headers: Record<string, string> = {};
-  let body: string | undefined;
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  if (init.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(init.json);
-  } else if (init.form) {
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-    body = new URLSearchParams(init.form).toString();
-  }
-  const res = await fetch(url, { method: init.method ?? 'GET', headers, body, signal: AbortSignal.timeout(30_000) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${text}`);
-  return text;
-}
-
 /** Registers a user, logs in, creates a few groups; returns the token and the list body as served. */
 async function setUp(base: string): Promise<{ token: string; body: string }> {
   const username = `bench${process.pid}`;
@@ -98,19 +81,7 @@ try {
   if (process.env.DATABASE_URL) scratch = await createScratchDatabase(process.env.DATABASE_URL, 'teamspace_bench');
   const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
   delete childEnv.DATABASE_URL;
-  const ours = await startChild(path.join(here, 'server-child.ts'), {
-    ...childEnv,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-    DATA_DIR: dataDir,
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    AUTH_RATE_LIMIT: '1000000',
-    // Tokens must outlive every round, whatever BENCH_DURATION is.
-    ACCESS_TOKEN_TTL_SECONDS: '86400',
-    ...(scratch ? { DATABASE_URL: scratch.url } : {}),
-  }, process.env.BENCH_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR}`] : []);
+  const ours = await startChild(path.join(here, 'server-child.ts'), serverEnv(dataDir, scratch?.url), process.env.BENCH_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR}`] : []);
   children.push(ours);
   const database = String(ours.info.database);
   const { token, body } = await setUp(ours.url);

@@ -1,6 +1,7 @@
 // Real @hocuspocus/provider clients for bench/collab/index.ts, and the REST setup (user, group, channels) they need.
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import * as Y from 'yjs';
+import { call } from '../shared/setup.ts';
 
 export interface BenchClient {
   doc: Y.Doc;
@@ -89,32 +90,17 @@ export async function inBatches<T, R>(items: T[], concurrency: number, work: (it
   return results;
 }
 
-async function call(url: string, init: { method?: string; token?: string; json?: unknown; form?: Record<string, string> }) {
-  const headers: Record<string, string> = {};
-  let body: string | undefined;
-  if (init.token) headers.authorization = `Bearer ${init.token}`;
-  if (init.json !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(init.json);
-  } else if (init.form) {
-    headers['content-type'] = 'application/x-www-form-urlencoded';
-    body = new URLSearchParams(init.form).toString();
-  }
-  const res = await fetch(url, { method: init.method ?? 'GET', headers, body, signal: AbortSignal.timeout(30_000) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${text}`);
-  return JSON.parse(text);
-}
+const callJson = async (url: string, init: Parameters<typeof call>[1] = {}) => JSON.parse(await call(url, init));
 
 /** Registers a user, logs in, creates a group with `channels` DOC channels; returns the token and channel ids. */
 export async function setUp(base: string, channels: number): Promise<{ token: string; channelIds: string[] }> {
   const username = `collabbench${process.pid}`;
   const password = 'a long enough benchmark passphrase';
   await call(`${base}/api/auth/register`, { method: 'POST', json: { username, email: `${username}@example.test`, password } });
-  const { access_token: token } = await call(`${base}/api/auth/token`, { method: 'POST', form: { username, password } });
-  const group = await call(`${base}/api/groups`, { method: 'POST', token, json: { name: 'Collab bench' } });
+  const { access_token: token } = await callJson(`${base}/api/auth/token`, { method: 'POST', form: { username, password } });
+  const group = await callJson(`${base}/api/groups`, { method: 'POST', token, json: { name: 'Collab bench' } });
   const channelIds = await inBatches([...Array(channels).keys()], 8, async (i) => {
-    const channel = await call(`${base}/api/groups/${group.id}/channels`, {
+    const channel = await callJson(`${base}/api/groups/${group.id}/channels`, {
       method: 'POST', token, json: { name: `doc-${i}`, type: 'DOC' },
     });
     return channel.id as string;

@@ -1,7 +1,6 @@
 // `npm run bench:collab`: the collaboration server (/collab) against bare Hocuspocus in the same run: edit
 // propagation latency, acknowledged updates per second, memory per document and after churn, and the cold load
 // of a real document from the database. Human-readable lines first; the last line is one JSON object.
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as Y from 'yjs';
 import { createScratchDatabase, type ScratchDatabase } from '../../server/index.ts';
 import { loadTrace, replay } from '../../collab/test/traces.ts';
+import { serverEnv } from '../shared/setup.ts';
 import { startChild, type Child } from '../shared/child.ts';
 import { acked, collabUrl, connect, inBatches, setUp, type BenchClient } from './clients.ts';
 
@@ -239,20 +239,8 @@ try {
   if (process.env.DATABASE_URL) scratch = await createScratchDatabase(process.env.DATABASE_URL, 'teamspace_bench');
   const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
   delete childEnv.DATABASE_URL;
-  const ourEnv: NodeJS.ProcessEnv = {
-    ...childEnv,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-    DATA_DIR: dataDir,
-    JWT_SECRET: randomBytes(32).toString('hex'),
-    ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    AUTH_RATE_LIMIT: '1000000',
-    ACCESS_TOKEN_TTL_SECONDS: '86400',
-    // The limit guards against floods; here the flood is the point.
-    COLLAB_MESSAGES_PER_SECOND: '1000000',
-    ...(scratch ? { DATABASE_URL: scratch.url } : {}),
-  };
+  // The rate limit guards against floods; here the flood is the point.
+  const ourEnv = serverEnv(dataDir, scratch?.url, { COLLAB_MESSAGES_PER_SECOND: '1000000' });
   const ourArgs = process.env.BENCH_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR}`] : [];
   const startOurs = async (): Promise<Target> => {
     const child = await start('server-child.ts', ourEnv, ourArgs);
