@@ -25,6 +25,7 @@ function refusal(reason: string): { reason: string } {
  */
 export function accessControl(pool: pg.Pool, access: AccessCache, tokens: AccessTokens, log: Logger) {
   const byUser = new Map<string, Set<Connection<CollabContext>>>();
+  const awarenessOwners = new Map<string, Map<number, Connection>>();
 
   async function recheck(connection: Connection<CollabContext>): Promise<void> {
     const { userId } = connection.context;
@@ -90,6 +91,30 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
         set.delete(connection);
         if (!set.size) byUser.delete(context.userId);
       });
+    },
+    // Presence (awareness) is per Yjs client id: a connection may set or clear only the ids it announced
+    // first, and every state it sends carries its user's id, so no one can pose as, or erase, someone else.
+    async beforeHandleAwareness({ states, connection, documentName }) {
+      if (!connection) return;
+      let owners = awarenessOwners.get(documentName);
+      if (!owners) awarenessOwners.set(documentName, (owners = new Map()));
+      for (const [clientId, state] of states) {
+        const owner = owners.get(clientId);
+        if (owner && owner !== connection) {
+          states.delete(clientId);
+          continue;
+        }
+        if (!owner) {
+          owners.set(clientId, connection);
+          connection.onClose(() => {
+            if (owners.get(clientId) === connection) owners.delete(clientId);
+          });
+        }
+        state.user_id = connection.context.userId;
+      }
+    },
+    async afterUnloadDocument({ documentName }) {
+      awarenessOwners.delete(documentName);
     },
     async onDestroy() {
       stopListening();

@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
+import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import { eventually, setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
 import { connect, goOffline, goOnline, waitFor, type Client } from './clients.ts';
 
@@ -160,6 +161,35 @@ describe('hostile clients', () => {
     assert.equal(await c.refusal, 'document too large');
     const fresh = await client(t.channels.DOC!, t.owner.token);
     assert.equal(fresh.doc.getText('t').length, 180_000, 'what was accepted is kept');
+  });
+
+  it('no one can pose as, or erase, another client in presence', async () => {
+    const t = await setUpTeam(server, ['DOC']);
+    const name = t.channels.DOC!;
+    const alice = await client(name, t.member.token);
+    alice.provider.awareness!.setLocalStateField('name', 'Alice');
+    const observer = await client(name, t.owner.token);
+    const aliceId = alice.doc.clientID;
+    const seen = () => observer.provider.awareness!.getStates().get(aliceId);
+    await waitFor(() => seen()?.name === 'Alice', 'observer sees Alice');
+    assert.equal(seen()!.user_id, t.member.id, 'states carry the sender’s user id');
+    // A viewer sends an awareness update under Alice's client id.
+    const mallory = await client(name, t.viewer.token);
+    const fake = new Y.Doc();
+    fake.clientID = aliceId;
+    const spoof = new Awareness(fake);
+    // A clock far ahead, so a server that let it through would make everyone ignore Alice's own updates.
+    spoof.meta.set(aliceId, { clock: 1_000_000, lastUpdated: Date.now() });
+    spoof.setLocalState({ name: 'Mallory as Alice' });
+    const e = encoding.createEncoder();
+    encoding.writeVarString(e, name);
+    encoding.writeVarUint(e, 1); // MessageType.Awareness
+    encoding.writeVarUint8Array(e, encodeAwarenessUpdate(spoof, [aliceId]));
+    sendRaw(mallory, encoding.toUint8Array(e));
+    spoof.destroy();
+    alice.provider.awareness!.setLocalStateField('status', 'typing');
+    await waitFor(() => seen()?.status === 'typing', 'Alice still updates her own state');
+    assert.equal(seen()!.name, 'Alice');
   });
 
   it('a flood of messages closes the connection', async () => {
