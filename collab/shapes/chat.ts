@@ -78,12 +78,6 @@ export function postMessage(
   return readMessage(m)!;
 }
 
-/** The live Y.Text of a message, for writers that stream into it (the @AI bot). */
-export function messageText(doc: Y.Doc, id: string): Y.Text | undefined {
-  const text = findMap(doc, id)?.get('text');
-  return text instanceof Y.Text ? text : undefined;
-}
-
 export function editMessage(doc: Y.Doc, id: string, text: string): Message | undefined {
   const m = findMap(doc, id);
   const current = m && readMessage(m);

@@ -13,11 +13,6 @@ export const bool = (m: Y.Map<unknown>, key: string): boolean | undefined => {
   return typeof v === 'boolean' ? v : undefined;
 };
 
-export const num = (m: Y.Map<unknown>, key: string): number | undefined => {
-  const v = m.get(key);
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-};
-
 /** The entries of a map of maps, skipping entries that are not maps. */
 export function mapEntries(map: Y.Map<unknown>): [string, Y.Map<unknown>][] {
   const out: [string, Y.Map<unknown>][] = [];
