@@ -40,7 +40,7 @@ export function itemIndex(pool: pg.Pool, log: Logger): Extension {
                 gone AS (DELETE FROM content_items c WHERE c.channel_id = $1
                           AND NOT EXISTS (SELECT 1 FROM live WHERE live.item_id = c.item_id))
            INSERT INTO content_items (item_id, channel_id, kind) SELECT item_id, $1, kind FROM live
-           ON CONFLICT (item_id) DO NOTHING`,
+           ON CONFLICT (channel_id, item_id) DO NOTHING`,
           [documentName, items.map(([id]) => id), items.map(([, kind]) => kind)],
         );
       } catch (err) {

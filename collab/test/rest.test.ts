@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import { chat, kanban, tasks } from '../index.ts';
-import { errorCode, setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
+import { errorCode, eventually, setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
 import { connect, goOffline, goOnline, waitFor, type Client } from './clients.ts';
 
 let server: TestServer;
@@ -93,6 +93,38 @@ describe('tasks over REST', () => {
     }
     const after = await server.call('GET', `/api/channels/${channel}/tasks`, { token: team.member.token });
     assert.deepEqual(after.body, before.body);
+  });
+
+  it("an id copied into another group's channel claims nothing there", async () => {
+    const channel = team.channels.TODO!;
+    const victim = await server.call('POST', `/api/channels/${channel}/tasks`, {
+      token: team.member.token, json: { content: 'ours' },
+    });
+    // The outsider learned the id and puts a task under it into a channel of their own group first.
+    const group = await server.call('POST', '/api/groups', { token: team.outsider.token, json: { name: 'Elsewhere' } });
+    const own = await server.call('POST', `/api/groups/${group.body.id}/channels`, {
+      token: team.outsider.token, json: { name: 'copies', type: 'TODO' },
+    });
+    const squatter = await connect(server, own.body.id, team.outsider.token);
+    open.push(squatter);
+    const copy = new Y.Map<unknown>();
+    squatter.doc.getMap('tasks').set(victim.body.id, copy);
+    copy.set('content', 'copy');
+    copy.set('order', 'a0');
+    await squatter.saved();
+    await eventually(async () => {
+      const res = await server.call('PUT', `/api/tasks/${victim.body.id}`, {
+        token: team.outsider.token, json: { content: 'changed the copy' },
+      });
+      assert.equal(res.status, 200, 'the copy is indexed in its own channel');
+    }, 5000);
+    const mine = await server.call('PUT', `/api/tasks/${victim.body.id}`, {
+      token: team.member.token, json: { content: 'still ours' },
+    });
+    assert.equal(mine.status, 200);
+    const list = await server.call('GET', `/api/channels/${channel}/tasks`, { token: team.member.token });
+    assert.equal(list.body.find((t: { id: string }) => t.id === victim.body.id)?.content, 'still ours');
+    assert.equal(tasks.readTask(squatter.doc, victim.body.id)?.content, 'changed the copy');
   });
 });
 

@@ -19,11 +19,19 @@ export async function contentChannel(
   return access;
 }
 
-/** Which channel holds an item, or 404 (the same for items of channels the caller cannot see). */
-export async function itemChannel(db: Queryable, itemId: string, kind: ItemKind): Promise<string> {
+/**
+ * Which channel holds an item, among the channels of the caller's groups, or 404 (the same for items of channels
+ * the caller cannot see). Ids come from clients, so the same id may be registered in several channels; one the
+ * caller cannot see never hides one they can, and the first registration wins among the rest.
+ */
+export async function itemChannel(db: Queryable, itemId: string, kind: ItemKind, userId: string): Promise<string> {
   const { rows } = await db.query<{ channel_id: string }>(
-    'SELECT channel_id FROM content_items WHERE item_id = $1 AND kind = $2',
-    [itemId, kind],
+    `SELECT i.channel_id FROM content_items i
+       JOIN channels c ON c.id = i.channel_id
+       JOIN memberships m ON m.group_id = c.group_id AND m.user_id = $3
+      WHERE i.item_id = $1 AND i.kind = $2
+      ORDER BY i.registered_at, i.channel_id LIMIT 1`,
+    [itemId, kind, userId],
   );
   if (!rows[0]) throw notFound(kind);
   return rows[0].channel_id;
@@ -31,7 +39,7 @@ export async function itemChannel(db: Queryable, itemId: string, kind: ItemKind)
 
 export async function registerItem(db: Queryable, itemId: string, channelId: string, kind: ItemKind): Promise<void> {
   await db.query(
-    'INSERT INTO content_items (item_id, channel_id, kind) VALUES ($1, $2, $3) ON CONFLICT (item_id) DO NOTHING',
+    'INSERT INTO content_items (item_id, channel_id, kind) VALUES ($1, $2, $3) ON CONFLICT (channel_id, item_id) DO NOTHING',
     [itemId, channelId, kind],
   );
 }

@@ -23,7 +23,7 @@ export function mountKanbanRoutes(router: Router, app: AppContext): void {
   });
 
   route(api.createCard, async ({ params, body, user }) => {
-    const channelId = await itemChannel(db, params.id, 'column');
+    const channelId = await itemChannel(db, params.id, 'column', user.id);
     await contentChannel(db, channelId, user.id, ['KANBAN'], 'member');
     const card = await collab.change(channelId, (doc) =>
       kanban.hasColumn(doc, params.id) ? kanban.addCard(doc, params.id, body.content, body.position) : undefined,
@@ -34,7 +34,7 @@ export function mountKanbanRoutes(router: Router, app: AppContext): void {
   });
 
   route(api.updateCard, async ({ params, body, user }) => {
-    const channelId = await itemChannel(db, params.id, 'card');
+    const channelId = await itemChannel(db, params.id, 'card', user.id);
     await contentChannel(db, channelId, user.id, ['KANBAN'], 'member');
     const card = await collab.change(channelId, (doc) => kanban.updateCard(doc, params.id, body.content));
     if (!card) throw notFound('card');
@@ -42,7 +42,7 @@ export function mountKanbanRoutes(router: Router, app: AppContext): void {
   });
 
   route(api.moveCard, async ({ params, body, user }) => {
-    const channelId = await itemChannel(db, params.id, 'card');
+    const channelId = await itemChannel(db, params.id, 'card', user.id);
     await contentChannel(db, channelId, user.id, ['KANBAN'], 'member');
     const card = await collab.change(channelId, (doc) =>
       kanban.moveCard(doc, params.id, body.column_id, body.new_order),

@@ -23,7 +23,7 @@ export function mountTaskRoutes(router: Router, app: AppContext): void {
   });
 
   route(api.updateTask, async ({ params, body, user }) => {
-    const channelId = await itemChannel(db, params.id, 'task');
+    const channelId = await itemChannel(db, params.id, 'task', user.id);
     await contentChannel(db, channelId, user.id, ['TODO'], 'member');
     const task = await collab.change(channelId, (doc) => tasks.updateTask(doc, params.id, body));
     if (!task) throw notFound('task');
@@ -31,7 +31,7 @@ export function mountTaskRoutes(router: Router, app: AppContext): void {
   });
 
   route(api.deleteTask, async ({ params, user }) => {
-    const channelId = await itemChannel(db, params.id, 'task');
+    const channelId = await itemChannel(db, params.id, 'task', user.id);
     await contentChannel(db, channelId, user.id, ['TODO'], 'member');
     if (!(await collab.change(channelId, (doc) => tasks.deleteTask(doc, params.id)))) throw notFound('task');
   });
