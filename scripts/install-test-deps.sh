@@ -9,6 +9,10 @@ packages=()
 command -v pg_ctlcluster >/dev/null 2>&1 || packages+=(postgresql)
 command -v pg_isready >/dev/null 2>&1 || packages+=(postgresql-client)
 command -v redis-server >/dev/null 2>&1 || packages+=(redis-server)
+# Browser tests of calls drive Debian's Chromium; one of them relays a call through a real coturn.
+command -v chromium >/dev/null 2>&1 || packages+=(chromium)
+command -v turnserver >/dev/null 2>&1 || packages+=(coturn)
+command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 
 if ((${#packages[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
@@ -46,3 +50,6 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   for _ in $(seq 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
 fi
 log "Redis is ready at redis://127.0.0.1:6379"
+
+# The mediasoup worker for calls (its own script, which users run too).
+bash "$(dirname "$0")/install-mediasoup-worker.sh"

@@ -4,6 +4,8 @@ import { buildOpenApiDocument, endpoints } from '../schema/index.ts';
 import { authenticate } from './auth/authenticate.ts';
 import type { AccessTokens } from './auth/tokens.ts';
 import type { Collab } from '../collab/index.ts';
+import type { Calls } from '../sfu/index.ts';
+import { mountCallRoutes } from './calls/routes.ts';
 import { loginRateLimit, registerRateLimit } from './auth/rate-limit.ts';
 import { mountAuthRoutes } from './auth/routes.ts';
 import type { Config } from './config.ts';
@@ -35,6 +37,7 @@ export interface AppParts {
   access: AccessCache;
   tokens: AccessTokens;
   collab: Collab;
+  calls: Calls;
   inFlight: InFlight;
   registry: Registry;
   log: Logger;
@@ -74,6 +77,7 @@ export function createApp(parts: AppParts): express.Express {
   mountKanbanRoutes(api, ctx);
   mountDocumentRoutes(api, ctx);
   mountMessageRoutes(api, ctx);
+  mountCallRoutes(api, ctx);
   app.use(api);
 
   app.use(notFoundHandler, errorHandler);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -8,6 +9,13 @@ const base64Key = z
   .string()
   .trim()
   .refine((s) => Buffer.from(s, 'base64').length === 32, 'must be 32 bytes in base64 (openssl rand -base64 32)');
+
+const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const port = z.coerce.number().int().min(1).max(65535);
+const list = z
+  .string()
+  .default('')
+  .transform((s) => s.split(',').map((item) => item.trim()).filter(Boolean));
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -47,6 +55,21 @@ const EnvSchema = z.object({
   DATA_RETENTION_DAYS: z.coerce.number().positive().optional(),
   RETENTION_INTERVAL_SECONDS: duration.default(3600),
   RETENTION_BATCH: z.coerce.number().int().positive().default(500),
+  MEDIASOUP_WORKER_BIN: z.string().optional(),
+  SFU_WORKERS: z.coerce.number().int().min(0).max(64).default(availableParallelism()),
+  RTC_LISTEN_IP: z.union([z.ipv4(), z.ipv6()]).default('0.0.0.0'),
+  RTC_ANNOUNCED_IP: z.string().min(1).optional(),
+  RTC_MIN_PORT: port.default(40000),
+  RTC_MAX_PORT: port.default(49999),
+  RTC_ENABLE_TCP: flag.default(true),
+  SFU_MAX_PEERS_PER_ROOM: z.coerce.number().int().positive().default(50),
+  SFU_MAX_PRODUCERS_PER_PEER: z.coerce.number().int().min(1).max(16).default(4),
+  SFU_REQUESTS_PER_SECOND: z.coerce.number().int().positive().default(30),
+  TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  TURN_URIS: list.pipe(z.array(z.string().regex(/^turns?:[^\s]+$/, 'must be turn: or turns: URIs'))),
+  TURN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400, 'at most a day: coturn sets no upper bound').default(3600),
+}).refine((env) => env.RTC_MIN_PORT <= env.RTC_MAX_PORT, {
+  path: ['RTC_MAX_PORT'], message: 'must not be below RTC_MIN_PORT',
 });
 
 export type Env = z.infer<typeof EnvSchema>;

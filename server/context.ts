@@ -6,6 +6,7 @@ import type { InFlight } from './http/in-flight.ts';
 import type { Logger } from './logger.ts';
 import type { AccessCache } from './workspace/access-cache.ts';
 import type { Collab } from '../collab/index.ts';
+import type { Calls } from '../sfu/index.ts';
 
 /** What route modules are given: configuration, the database pool, the access cache, the logger, auth. */
 export interface AppContext {
@@ -17,4 +18,5 @@ export interface AppContext {
   authenticate: RequestHandler;
   inFlight: InFlight;
   collab: Collab;
+  calls: Calls;
 }

@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { createCollab, keyringFromBase64, type Collab } from '../collab/index.ts';
+import { startCalls, type Calls } from '../sfu/index.ts';
 import { createApp } from './app.ts';
 import { accessTokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
@@ -17,12 +19,13 @@ export interface RunningServer {
   database: Database;
   access: AccessCache;
   collab: Collab;
+  calls: Calls;
   close(): Promise<void>;
 }
 
 /**
  * Opens the database (migrating it), then serves everything on one port: REST, the collaboration WebSocket at
- * `/collab`. Parts started so far are stopped again, in reverse, when a later one fails.
+ * `/collab`, call signaling at `/rtc`. Parts started so far are stopped again, in reverse, when a later one fails.
  */
 export async function startServer(config: Config, log: Logger): Promise<RunningServer> {
   const stops: (() => Promise<void>)[] = [];
@@ -55,14 +58,38 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       },
     });
     stops.push(() => collab.close());
+    const calls = await startCalls({
+      pool: database.pool,
+      access,
+      tokens,
+      registry,
+      log,
+      workerBinary: config.MEDIASOUP_WORKER_BIN,
+      workers: config.SFU_WORKERS,
+      certificateDir: path.join(config.DATA_DIR, 'sfu'),
+      rtc: {
+        listenIp: config.RTC_LISTEN_IP,
+        announcedIp: config.RTC_ANNOUNCED_IP,
+        minPort: config.RTC_MIN_PORT,
+        maxPort: config.RTC_MAX_PORT,
+        enableTcp: config.RTC_ENABLE_TCP,
+      },
+      limits: {
+        maxPeersPerRoom: config.SFU_MAX_PEERS_PER_ROOM,
+        maxProducersPerPeer: config.SFU_MAX_PRODUCERS_PER_PEER,
+        requestsPerSecond: config.SFU_REQUESTS_PER_SECOND,
+      },
+    });
+    stops.push(() => calls.close());
     const inFlight = trackInFlight();
     stops.push(() => inFlight.drained(5000));
 
-    const app = createApp({ config, database, access, tokens, collab, inFlight, registry, log });
+    const app = createApp({ config, database, access, tokens, collab, calls, inFlight, registry, log });
     const http = app.listen(config.PORT, config.HOST);
     http.on('upgrade', (request, socket, head) => {
       const { pathname } = new URL(request.url ?? '/', 'http://localhost');
       if (pathname === '/collab') return collab.handleUpgrade(request, socket, head);
+      if (pathname === '/rtc') return calls.handleUpgrade(request, socket, head);
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
     });
     await once(http, 'listening');
@@ -71,6 +98,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       http.closeIdleConnections();
       // Open WebSockets would hold the HTTP server open: end them before waiting for it.
       await collab.close();
+      await calls.close();
       await closed;
     });
     // Background jobs start last, so they stop first.
@@ -94,7 +122,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       (closing ??= stopAll().then(() => {
         log.info('server stopped');
       }));
-    return { url, port, database, access, collab, close };
+    return { url, port, database, access, collab, calls, close };
   } catch (err) {
     await stopAll();
     throw err;

@@ -30,6 +30,7 @@ import {
   UpdateCardRequest,
   UpdateTaskRequest,
 } from './content.ts';
+import { Call, TurnCredentials } from './calls.ts';
 
 export const authEndpoints = {
   register: endpoint({
@@ -184,4 +185,18 @@ export const contentEndpoints = {
   }),
 };
 
-export const endpoints = { ...authEndpoints, ...groupEndpoints, ...channelEndpoints, ...contentEndpoints };
+export const callEndpoints = {
+  turnCredentials: endpoint({
+    method: 'get', path: '/api/webrtc/turn-credentials', tag: 'calls', auth: true,
+    summary: 'Time-limited TURN credentials (coturn REST-API scheme)', status: 200, response: TurnCredentials,
+    errors: [503],
+  }),
+  getCall: endpoint({
+    method: 'get', path: '/api/channels/:id/call', tag: 'calls', auth: true,
+    summary: 'Who is in the call of a VOICE channel', params: IdParams, status: 200, response: Call, errors: [404, 503],
+  }),
+};
+
+export const endpoints = {
+  ...authEndpoints, ...groupEndpoints, ...channelEndpoints, ...contentEndpoints, ...callEndpoints,
+};

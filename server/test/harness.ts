@@ -100,6 +100,9 @@ export async function startTestServer(env: Record<string, string> = {}, reuse?: 
     DATA_DIR: storage.dataDir,
     JWT_SECRET: storage.jwtSecret,
     AUTH_RATE_LIMIT: '100000',
+    // Calls need mediasoup workers: only the tests of calls start them.
+    SFU_WORKERS: '0',
+    RTC_LISTEN_IP: '127.0.0.1',
     ...(storage.databaseUrl ? { DATABASE_URL: storage.databaseUrl } : {}),
     ...env,
   });

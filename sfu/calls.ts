@@ -1,0 +1,266 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type pg from 'pg';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  ApiError,
+  channelAccess,
+  userFromToken,
+  type AccessCache,
+  type AccessTokens,
+  type Logger,
+} from '../server/index.ts';
+import { dtlsCertificate } from './dtls-certificate.ts';
+import type { Worker } from './mediasoup.ts';
+import { listenIps } from './network.ts';
+import { CloseCodes, MAX_MESSAGE_BYTES, type PeerInfo } from './protocol.ts';
+import { peerInfo, Room } from './room.ts';
+import { Session, type RoomDirectory, type SessionLimits } from './session.ts';
+import { findWorkerBinary } from './worker-binary.ts';
+import { startWorkerPool, type WorkerPool } from './worker-pool.ts';
+
+export interface RtcSettings {
+  listenIp: string;
+  announcedIp?: string;
+  minPort: number;
+  maxPort: number;
+  enableTcp: boolean;
+}
+
+export interface CallsOptions {
+  pool: pg.Pool;
+  access: AccessCache;
+  tokens: AccessTokens;
+  registry: Registry;
+  log: Logger;
+  /** MEDIASOUP_WORKER_BIN, if set; else the installed worker is looked for. */
+  workerBinary?: string;
+  /** Workers to run; 0 turns calls off. */
+  workers: number;
+  /** Where the DTLS certificate is kept. */
+  certificateDir: string;
+  rtc: RtcSettings;
+  limits: SessionLimits;
+}
+
+export interface Calls {
+  /** False when no worker runs: `/rtc` closes with 4503 and the call API answers 503. */
+  readonly available: boolean;
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Who is in a channel's call on this instance. */
+  participants(channelId: string): PeerInfo[];
+  /** The running workers and the channels whose calls each one holds. */
+  workers(): { pid: number; channels: string[] }[];
+  close(): Promise<void>;
+}
+
+const HEARTBEAT_MS = 15_000;
+const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function refusal(code: number, reason: string): { refused: { code: number; reason: string } } {
+  return { refused: { code, reason } };
+}
+
+/**
+ * Group calls in VOICE channels: a pool of mediasoup workers, a room per active call, and the `/rtc` signaling
+ * endpoint. Without a worker, calls are off (said once in the log) and everything else runs.
+ */
+export async function startCalls(options: CallsOptions): Promise<Calls> {
+  const { log } = options;
+  const found = findWorkerBinary(options.workerBinary);
+  let pool: WorkerPool | undefined;
+  let offReason: string | undefined;
+  if (options.workers === 0) offReason = 'SFU_WORKERS=0';
+  else if (!found.binary) offReason = `no mediasoup worker at ${found.looked.join(' or ')} (run scripts/install-mediasoup-worker.sh)`;
+  else {
+    try {
+      const certificate = await dtlsCertificate(options.certificateDir);
+      pool = await startWorkerPool(options.workers, {
+        binary: found.binary,
+        rtcMinPort: options.rtc.minPort,
+        rtcMaxPort: options.rtc.maxPort,
+        dtlsCertificateFile: certificate.certificateFile,
+        dtlsPrivateKeyFile: certificate.privateKeyFile,
+      }, log);
+    } catch (err) {
+      offReason = `mediasoup workers did not start: ${(err as Error).message}`;
+    }
+  }
+  if (offReason) log.warn({ reason: offReason }, 'calls are off');
+
+  const rooms = new Map<string, Promise<Room>>();
+  const opened = new Map<string, Room>();
+  const sessions = new Set<Session>();
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  const transports = {
+    listenIps: listenIps(options.rtc.listenIp, options.rtc.announcedIp),
+    enableTcp: options.rtc.enableTcp,
+    initialAvailableOutgoingBitrate: 1_000_000,
+  };
+
+  const roomsOn = (worker: Worker) => [...opened.values()].filter((room) => room.worker === worker);
+  const directory: RoomDirectory = {
+    async attach(channelId, member) {
+      for (;;) {
+        let pending = rooms.get(channelId);
+        if (!pending) {
+          if (!pool) throw new ApiError(503, 'unavailable', 'calls are off on this server');
+          const worker = pool.leastLoaded((w) => roomsOn(w).reduce((load, room) => load + 1 + room.peers.size, 0));
+          pending = Room.open(channelId, worker, log);
+          rooms.set(channelId, pending);
+          pending.then(
+            (room) => opened.set(channelId, room),
+            () => rooms.delete(channelId),
+          );
+        }
+        const room = await pending;
+        if (room.isClosed) {
+          if (rooms.get(channelId) === pending) rooms.delete(channelId);
+          continue;
+        }
+        room.sessions.add(member);
+        return room;
+      }
+    },
+    detach(room, member) {
+      room.sessions.delete(member);
+      if (room.sessions.size) return;
+      room.close();
+      forget(room);
+    },
+  };
+  function forget(room: Room): void {
+    if (opened.get(room.channelId) === room) {
+      opened.delete(room.channelId);
+      rooms.delete(room.channelId);
+    }
+  }
+
+  pool?.onDeath((worker) => {
+    for (const room of roomsOn(worker)) {
+      forget(room);
+      room.close('the media server restarted: join the call again');
+    }
+  });
+
+  const stopListening = options.access.onChange((change) => {
+    const [kind, id] = change.split(':', 2);
+    const affected = [...sessions].filter((s) => change === '*' || kind === 'group' || s.userId === id);
+    for (const session of affected) {
+      (async () => {
+        const user = await options.access.user(session.userId);
+        const granted = user?.is_active ? await channelAccess(options.pool, session.channelId, session.userId) : undefined;
+        session.changeRole(granted?.role);
+      })().catch((err) => {
+        log.error({ err }, 'call access recheck failed');
+        session.changeRole(undefined);
+      });
+    }
+  });
+
+  new Gauge({
+    name: 'sfu_workers', help: 'Running mediasoup workers', registers: [options.registry],
+    collect() {
+      this.set(pool?.size ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'sfu_rooms', help: 'Active calls on this instance', registers: [options.registry],
+    collect() {
+      this.set(opened.size);
+    },
+  });
+  new Gauge({
+    name: 'sfu_peers', help: 'Participants in calls on this instance', registers: [options.registry],
+    collect() {
+      this.set([...opened.values()].reduce((n, room) => n + room.peers.size, 0));
+    },
+  });
+  new Counter({
+    name: 'sfu_worker_deaths_total', help: 'mediasoup workers that died and were replaced', registers: [options.registry],
+    collect() {
+      this.reset();
+      this.inc(pool?.deaths() ?? 0);
+    },
+  });
+
+  /** Who may connect: a valid token and a VOICE channel the user may see. Checked before the upgrade. */
+  async function admit(url: URL) {
+    if (!pool) return refusal(CloseCodes.unavailable, 'calls are off on this server');
+    let user;
+    try {
+      user = await userFromToken(options.access.user, options.tokens, url.searchParams.get('token') ?? undefined);
+    } catch (err) {
+      return refusal(CloseCodes.unauthorized, err instanceof ApiError ? err.code : 'unauthorized');
+    }
+    const channelId = url.searchParams.get('channel_id') ?? '';
+    const granted = uuid.test(channelId) ? await channelAccess(options.pool, channelId.toLowerCase(), user.id) : undefined;
+    if (!granted || granted.channel.type !== 'VOICE') return refusal(CloseCodes.notFound, 'no such voice channel');
+    return { user, channelId: granted.channel.id, role: granted.role };
+  }
+
+  function serve(ws: WebSocket, admitted: Exclude<Awaited<ReturnType<typeof admit>>, { refused: unknown }>): void {
+    const session = new Session(ws, {
+      channelId: admitted.channelId,
+      user: { id: admitted.user.id, username: admitted.user.username },
+      role: admitted.role,
+      rooms: directory,
+      limits: options.limits,
+      transports,
+      log,
+    });
+    sessions.add(session);
+    let alive = true;
+    const heartbeat = setInterval(() => {
+      if (!alive) return ws.terminate();
+      alive = false;
+      ws.ping();
+    }, HEARTBEAT_MS);
+    ws.on('pong', () => (alive = true));
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return ws.close(CloseCodes.malformed, 'send JSON text frames');
+      session.receive(data.toString());
+    });
+    ws.on('close', () => {
+      clearInterval(heartbeat);
+      sessions.delete(session);
+      session.end();
+    });
+    ws.on('error', (err) => log.warn({ err }, 'rtc socket error'));
+  }
+
+  let closing: Promise<void> | undefined;
+  return {
+    get available() {
+      return Boolean(pool);
+    },
+    handleUpgrade(request, socket, head) {
+      const url = new URL(request.url ?? '/', 'http://localhost');
+      admit(url).then(
+        (admitted) => {
+          sockets.handleUpgrade(request, socket, head, (ws) => {
+            if ('refused' in admitted) ws.close(admitted.refused.code, admitted.refused.reason);
+            else serve(ws, admitted);
+          });
+        },
+        (err) => {
+          log.error({ err }, 'rtc admission failed');
+          socket.destroy();
+        },
+      );
+    },
+    participants: (channelId) => [...(opened.get(channelId)?.peers.values() ?? [])].map(peerInfo),
+    workers: () =>
+      (pool?.workers() ?? []).map((worker) => ({ pid: worker.pid, channels: roomsOn(worker).map((r) => r.channelId) })),
+    close: () =>
+      (closing ??= (async () => {
+        stopListening();
+        for (const ws of sockets.clients) ws.close(CloseCodes.serverClosing, 'server shutting down');
+        for (const session of sessions) session.end();
+        sessions.clear();
+        sockets.close();
+        pool?.close();
+      })()),
+  };
+}
