@@ -133,12 +133,20 @@ export class Session implements RoomMember {
     this.send({ response: true, id, ok: false, error: { code: error.code, message: error.message, details: error.details } });
   }
 
-  /** mediasoup's own validation errors become bad requests; anything else is logged and not described. */
+  /**
+   * mediasoup's own validation errors become bad requests, and so do the worker's refusals of a request (e.g. a
+   * duplicate MID or SSRC), which name the method only; anything else is logged and not described.
+   */
   private toSignalingError(err: unknown): SignalingError {
     if (err instanceof SignalingError) return err;
-    const name = (err as Error)?.name;
-    if (name === 'TypeError' || name === 'InvalidStateError') return new SignalingError('bad_request', (err as Error).message);
-    if (name === 'UnsupportedError') return new SignalingError('unsupported', (err as Error).message);
+    const { name, message } = err as Error;
+    if (name === 'TypeError' || name === 'InvalidStateError') return new SignalingError('bad_request', message);
+    if (name === 'UnsupportedError') return new SignalingError('unsupported', message);
+    const refusedBy = /\[method:([\w.]+)\]/.exec(message ?? '');
+    if (refusedBy) {
+      this.options.log.warn({ err, channel_id: this.channelId, user_id: this.userId }, 'media server refused a request');
+      return new SignalingError('bad_request', `the media server refused ${refusedBy[1]}: ${message.split('[')[0]!.trim() || 'invalid parameters'}`);
+    }
     this.options.log.error({ err, channel_id: this.channelId, user_id: this.userId }, 'signaling request failed');
     return new SignalingError('unavailable', 'the media server could not do this; try again');
   }

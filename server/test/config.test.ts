@@ -77,4 +77,20 @@ describe('configuration', () => {
     const cfg = loadConfig({ DATA_DIR: dir, CORS_ORIGINS: 'https://a.test, https://b.test' });
     assert.deepEqual(cfg.CORS_ORIGINS, ['https://a.test', 'https://b.test']);
   });
+
+  it('reads call settings and refuses inconsistent ones', () => {
+    const cfg = loadConfig({
+      DATA_DIR: dir, RTC_ENABLE_TCP: 'false', TURN_URIS: 'turn:a.test:3478, turns:a.test:5349?transport=tcp',
+      TURN_SECRET: 'sixteen-chars-at-least',
+    });
+    assert.equal(cfg.RTC_ENABLE_TCP, false);
+    assert.deepEqual(cfg.TURN_URIS, ['turn:a.test:3478', 'turns:a.test:5349?transport=tcp']);
+    assert.ok(cfg.SFU_WORKERS >= 1);
+    assert.throws(
+      () => loadConfig({ DATA_DIR: dir, TURN_TTL_SECONDS: '604800', TURN_URIS: 'http://x' }),
+      (err: Error) => err instanceof ConfigError && /TURN_TTL_SECONDS: at most a day/.test(err.message) && /TURN_URIS/.test(err.message),
+    );
+    assert.throws(() => loadConfig({ DATA_DIR: dir, RTC_MIN_PORT: '50000', RTC_MAX_PORT: '40000' }), /RTC_MAX_PORT: must not be below RTC_MIN_PORT/);
+    assert.throws(() => loadConfig({ DATA_DIR: dir, RTC_ENABLE_TCP: 'maybe' }), /RTC_ENABLE_TCP/);
+  });
 });

@@ -106,7 +106,7 @@ export const clientDtls = {
 /** RTP parameters of an Opus sender, as mediasoup-client would produce them. */
 export function opusParameters(ssrc: number) {
   return {
-    mid: '0',
+    mid: String(ssrc),
     codecs: [{ mimeType: 'audio/opus', payloadType: 111, clockRate: 48000, channels: 2, parameters: { useinbandfec: 1 }, rtcpFeedback: [] }],
     headerExtensions: [],
     encodings: [{ ssrc }],
