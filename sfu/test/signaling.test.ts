@@ -79,8 +79,8 @@ describe('admission to /rtc', () => {
     assert.equal(text.status, 404);
   });
 
-  it('with calls off, /rtc closes with 4503 and the call endpoint answers 503', async () => {
-    const off = await startTestServer({ SFU_WORKERS: '0' });
+  it('without a worker the server runs with calls off: /rtc closes with 4503, the call endpoint answers 503', async () => {
+    const off = await startTestServer({ SFU_WORKERS: '1', MEDIASOUP_WORKER_BIN: '/nonexistent/mediasoup-worker' });
     try {
       const offTeam = await setUpTeam(off, ['VOICE']);
       const client = await rtcConnect(off, offTeam.member.token, offTeam.channels.VOICE!);
@@ -88,6 +88,8 @@ describe('admission to /rtc', () => {
       const res = await off.call('GET', `/api/channels/${offTeam.channels.VOICE}/call`, { token: offTeam.member.token });
       assert.equal(res.status, 503);
       assert.equal(res.body.error.code, 'unavailable');
+      assert.deepEqual(off.calls.workers(), []);
+      assert.equal((await off.call('GET', '/api/groups', { token: offTeam.member.token })).status, 200);
     } finally {
       await off.close();
     }
