@@ -52,6 +52,8 @@ export interface Calls {
   participants(channelId: string): PeerInfo[];
   /** The running workers and the channels whose calls each one holds. */
   workers(): { pid: number; channels: string[] }[];
+  /** For bench/sfu only: a channel's open call, so a benchmark can feed its router media without a browser. */
+  roomOf(channelId: string): Room | undefined;
   close(): Promise<void>;
 }
 
@@ -106,8 +108,10 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
         let pending = rooms.get(channelId);
         if (!pending) {
           if (!pool) throw new ApiError(503, 'unavailable', 'calls are off on this server');
-          const worker = pool.leastLoaded((w) => roomsOn(w).reduce((load, room) => load + 1 + room.peers.size, 0));
-          pending = Room.open(channelId, worker, log);
+          // While a dead worker is being replaced (and none is left), this waits for the new one.
+          pending = pool
+            .leastLoaded((w) => roomsOn(w).reduce((load, room) => load + 1 + room.peers.size, 0))
+            .then((worker) => Room.open(channelId, worker, log));
           rooms.set(channelId, pending);
           pending.then(
             (room) => opened.set(channelId, room),
@@ -253,6 +257,7 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
     participants: (channelId) => [...(opened.get(channelId)?.peers.values() ?? [])].map(peerInfo),
     workers: () =>
       (pool?.workers() ?? []).map((worker) => ({ pid: worker.pid, channels: roomsOn(worker).map((r) => r.channelId) })),
+    roomOf: (channelId) => opened.get(channelId),
     close: () =>
       (closing ??= (async () => {
         stopListening();

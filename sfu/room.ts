@@ -51,6 +51,12 @@ export class Room {
   readonly peers = new Map<string, Peer>();
   /** Connections that use this room's router (joined or about to); the room closes when none is left. */
   readonly sessions = new Set<RoomMember>();
+  /**
+   * The producers each receiving transport consumes or is about to. `addProducer` and `consumeAll` can both reach
+   * one producer for one peer (its receiving transport created while that producer is being announced); without
+   * this the peer would get it twice.
+   */
+  private readonly consumed = new WeakMap<WebRtcTransport, Set<string>>();
   private closed = false;
 
   readonly channelId: string;
@@ -137,6 +143,10 @@ export class Room {
     if (!transport || producer.closed || !this.router.canConsume({ producerId: producer.id, rtpCapabilities: peer.rtpCapabilities })) {
       return;
     }
+    let consumed = this.consumed.get(transport);
+    if (!consumed) this.consumed.set(transport, (consumed = new Set()));
+    if (consumed.has(producer.id)) return;
+    consumed.add(producer.id);
     let consumer: Consumer;
     try {
       consumer = await transport.consume({

@@ -1,10 +1,13 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import type { Logger } from '../server/index.ts';
 import { createWorker, type Worker, type WorkerOptions } from './mediasoup.ts';
 
 export interface WorkerPool {
-  /** The live worker with the least load, as `loadOf` counts it. */
-  leastLoaded(loadOf: (worker: Worker) => number): Worker;
+  /**
+   * The live worker with the least load, as `loadOf` counts it; while none is live (all died and are being
+   * replaced), waits up to `waitMs` for one.
+   */
+  leastLoaded(loadOf: (worker: Worker) => number, waitMs?: number): Promise<Worker>;
   readonly size: number;
   workers(): readonly Worker[];
   /** Called with a worker that died (after its replacement was asked for). */
@@ -21,7 +24,7 @@ const RESTART_DELAYS_MS = [0, 1000, 5000, 15000];
  */
 export async function startWorkerPool(count: number, options: WorkerOptions, log: Logger): Promise<WorkerPool> {
   const live: Worker[] = [];
-  const events = new EventEmitter<{ death: [Worker] }>();
+  const events = new EventEmitter<{ death: [Worker]; started: [Worker] }>();
   let closed = false;
   let deaths = 0;
   let recentDeaths = 0;
@@ -33,6 +36,7 @@ export async function startWorkerPool(count: number, options: WorkerOptions, log
       return;
     }
     live.push(worker);
+    events.emit('started', worker);
     worker.on('died', (err: Error) => {
       deaths += 1;
       live.splice(live.indexOf(worker), 1);
@@ -50,8 +54,13 @@ export async function startWorkerPool(count: number, options: WorkerOptions, log
   log.info({ workers: count, pids: live.map((w) => w.pid) }, 'mediasoup workers started');
 
   return {
-    leastLoaded(loadOf) {
-      if (!live.length) throw new Error('no mediasoup worker is running');
+    async leastLoaded(loadOf, waitMs = 20_000) {
+      if (!live.length) {
+        const signal = AbortSignal.timeout(waitMs);
+        await once(events, 'started', { signal }).catch(() => {
+          throw new Error(`no mediasoup worker came up within ${waitMs} ms`);
+        });
+      }
       return live.reduce((best, w) => (loadOf(w) < loadOf(best) ? w : best));
     },
     get size() {

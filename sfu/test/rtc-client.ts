@@ -120,3 +120,14 @@ export async function joinCall(client: RtcClient, displayName?: string) {
   const joined = await client.ok('join', { rtp_capabilities, ...(displayName ? { display_name: displayName } : {}) });
   return { ...joined, rtp_capabilities };
 }
+
+/** RTP parameters of a VP8 camera sent in simulcast layers (one SSRC each), as Chrome sends them. */
+export function vp8SimulcastParameters(firstSsrc: number, layers = 2) {
+  return {
+    mid: String(firstSsrc),
+    codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000, parameters: {}, rtcpFeedback: [{ type: 'nack' }] }],
+    headerExtensions: [],
+    encodings: Array.from({ length: layers }, (_, i) => ({ ssrc: firstSsrc + i, scaleResolutionDownBy: 2 ** (layers - 1 - i) })),
+    rtcp: { cname: `test-${firstSsrc}`, reducedSize: true },
+  };
+}

@@ -4,7 +4,7 @@ import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { eventually, setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
 import { findWorkerBinary } from '../index.ts';
-import { clientDtls, joinCall, opusParameters, rtcConnect, type RtcClient } from './rtc-client.ts';
+import { clientDtls, joinCall, opusParameters, rtcConnect, vp8SimulcastParameters, type RtcClient } from './rtc-client.ts';
 
 if (!findWorkerBinary(process.env.MEDIASOUP_WORKER_BIN).binary) {
   // CI must have it; a developer without it is told how to get it.
@@ -208,6 +208,52 @@ describe('a call', () => {
     assert.equal((await eve.request('setConsumerPreferredLayers', { consumer_id: 'nope', spatial_layer: 0 })).error?.code, 'not_found');
   });
 
+  it('a receiving transport created while a producer is announced consumes it once', async () => {
+    for (let round = 0; round < 5; round++) {
+      const channel = await voiceChannel();
+      const ann = await connect(team.owner.token, channel);
+      const bob = await connect(team.member.token, channel);
+      await joinCall(ann);
+      await joinCall(bob);
+      const send = await ann.ok('createWebRtcTransport', { direction: 'send' });
+      const [{ id: mic }] = await Promise.all([
+        ann.ok('produce', {
+          transport_id: send.id, kind: 'audio', rtp_parameters: opusParameters(9000 + round), app_data: { source: 'mic' },
+        }),
+        bob.ok('createWebRtcTransport', { direction: 'recv' }),
+      ]);
+      await bob.next('newConsumer', (c) => c.producer_id === mic);
+      // Give a second consumer the time to show up, then count.
+      await bob.ok('getRouterRtpCapabilities');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(bob.notifications.filter((n) => n.method === 'newConsumer').length, 1, `round ${round}`);
+      ann.close();
+      bob.close();
+    }
+  });
+
+  it('a simulcast camera is consumed in layers the receiver can choose; a microphone has none', async () => {
+    const channel = await voiceChannel();
+    const cam = await connect(team.owner.token, channel);
+    const viewer = await connect(team.viewer.token, channel);
+    await joinCall(cam);
+    await joinCall(viewer);
+    await viewer.ok('createWebRtcTransport', { direction: 'recv' });
+    const transport = await cam.ok('createWebRtcTransport', { direction: 'send' });
+    const produce = async (kind: string, rtp_parameters: object, source: string) =>
+      (await cam.ok('produce', { transport_id: transport.id, kind, rtp_parameters, app_data: { source } })).id;
+    const mic = await produce('audio', opusParameters(12000), 'mic');
+    const webcam = await produce('video', vp8SimulcastParameters(13000, 3), 'webcam');
+    const video = await viewer.next('newConsumer', (c) => c.producer_id === webcam);
+    assert.equal(video.type, 'simulcast');
+    assert.equal(video.source, 'webcam');
+    await viewer.ok('setConsumerPreferredLayers', { consumer_id: video.id, spatial_layer: 0, temporal_layer: 0 });
+    const audio = await viewer.next('newConsumer', (c) => c.producer_id === mic);
+    assert.equal(audio.type, 'simple');
+    const refused = await viewer.request('setConsumerPreferredLayers', { consumer_id: audio.id, spatial_layer: 1 });
+    assert.equal(refused.error?.code, 'bad_request');
+  });
+
   it("cannot touch another peer's producer", async () => {
     const channel = await voiceChannel();
     const owner = await connect(team.owner.token, channel);
@@ -274,14 +320,13 @@ describe('cleanup and recovery', () => {
     process.kill(before.pid, 'SIGKILL');
     const told = await Promise.all([ann.next('rejoin'), bob.next('rejoin')]);
     assert.match(told[0].reason, /join the call again/);
-    await eventually(async () => {
-      const now = server.calls.workers();
-      assert.equal(now.length, 1);
-      assert.notEqual(now[0]!.pid, before.pid);
-    }, 10_000);
     assert.deepEqual(await participants(channel), []);
+    // At once, as a client does on `rejoin`: the room waits for the replacement worker.
     const annAgain = await joinCall(ann);
     const bobAgain = await joinCall(bob);
+    const now = server.calls.workers();
+    assert.equal(now.length, 1);
+    assert.notEqual(now[0]!.pid, before.pid);
     assert.deepEqual(bobAgain.peers.map((p: { id: string }) => p.id), [annAgain.peer_id]);
     await sendMic(ann, 7777);
     await bob.ok('createWebRtcTransport', { direction: 'recv' });
