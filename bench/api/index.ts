@@ -5,18 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { startChild, type Child } from '../shared/child.ts';
-import { call, serverEnv } from '../shared/setup.ts';
+import { childProcesses, runBench } from '../shared/child.ts';
+import { call, envInt, serverEnv } from '../shared/setup.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../../server/index.ts';
 
 const TARGET_RATIO = 1 / 3;
 const WARMUP_SECONDS = 2;
-
-function envInt(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
 
 const duration = envInt('BENCH_DURATION', 10);
 const rounds = envInt('BENCH_ROUNDS', 2);
@@ -60,33 +54,25 @@ async function setUp(base: string): Promise<{ token: string; body: string }> {
   return { token, body: await call(`${base}/api/groups`, { token }) };
 }
 
-const children: Child[] = [];
+const children = childProcesses(here);
 let scratch: ScratchDatabase | undefined;
 let dataDir: string | undefined;
-let cleaning: Promise<void> | undefined;
-const cleanup = () =>
-  (cleaning ??= (async () => {
-    current?.stop();
-    await Promise.allSettled(children.map((c) => c.stop()));
-    if (scratch) await scratch.drop().catch((err) => console.error(`dropping the scratch database failed: ${err}`));
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  })());
-process.once('SIGINT', () => {
-  console.log(JSON.stringify({ bench: 'api', error: 'interrupted', target_met: false }));
-  void cleanup().finally(() => process.exit(130));
-});
+const cleanup = async () => {
+  current?.stop();
+  await children.stopAll();
+  if (scratch) await scratch.drop().catch((err) => console.error(`dropping the scratch database failed: ${err}`));
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+};
 
-try {
+await runBench('api', async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'teamspace-bench-'));
   if (process.env.DATABASE_URL) scratch = await createScratchDatabase(process.env.DATABASE_URL, 'teamspace_bench');
   const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
   delete childEnv.DATABASE_URL;
-  const ours = await startChild(path.join(here, 'server-child.ts'), serverEnv(dataDir, scratch?.url), process.env.BENCH_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR}`] : []);
-  children.push(ours);
+  const ours = await children.start('server-child.ts', serverEnv(dataDir, scratch?.url), process.env.BENCH_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR}`] : []);
   const database = String(ours.info.database);
   const { token, body } = await setUp(ours.url);
-  const bare = await startChild(path.join(here, 'baseline-child.ts'), { ...childEnv, BENCH_BODY: body });
-  children.push(bare);
+  const bare = await children.start('baseline-child.ts', { ...childEnv, BENCH_BODY: body });
   // Both must answer byte-for-byte the same body, or the comparison means nothing.
   if ((await call(`${bare.url}/api/groups`, {})) !== body) throw new Error('baseline body differs from ours');
 
@@ -122,9 +108,4 @@ try {
     baseline, ours: ourSummary, ratio: Number(ratio.toFixed(3)), target_ratio: Number(TARGET_RATIO.toFixed(3)),
     target_met: clean && ratio >= TARGET_RATIO, errors: !clean,
   }));
-} catch (err) {
-  console.log(JSON.stringify({ bench: 'api', error: String(err instanceof Error ? err.message : err), target_met: false }));
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+}, cleanup);

@@ -1,7 +1,6 @@
-// Real @hocuspocus/provider clients for bench/collab/index.ts, and the REST setup (user, group, channels) they need.
+// Real @hocuspocus/provider clients for bench/collab/index.ts.
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import * as Y from 'yjs';
-import { call } from '../shared/setup.ts';
 
 export interface BenchClient {
   doc: Y.Doc;
@@ -79,31 +78,4 @@ export function acked(provider: HocuspocusProvider, timeoutMs = 30_000): Promise
     }
     provider.on('unsyncedChanges', check);
   });
-}
-
-/** Runs `work` over `items`, at most `concurrency` at a time, keeping the results in order. */
-export async function inBatches<T, R>(items: T[], concurrency: number, work: (item: T, i: number) => Promise<R>): Promise<R[]> {
-  const results: R[] = [];
-  for (let i = 0; i < items.length; i += concurrency) {
-    results.push(...(await Promise.all(items.slice(i, i + concurrency).map((item, j) => work(item, i + j)))));
-  }
-  return results;
-}
-
-const callJson = async (url: string, init: Parameters<typeof call>[1] = {}) => JSON.parse(await call(url, init));
-
-/** Registers a user, logs in, creates a group with `channels` DOC channels; returns the token and channel ids. */
-export async function setUp(base: string, channels: number): Promise<{ token: string; channelIds: string[] }> {
-  const username = `collabbench${process.pid}`;
-  const password = 'a long enough benchmark passphrase';
-  await call(`${base}/api/auth/register`, { method: 'POST', json: { username, email: `${username}@example.test`, password } });
-  const { access_token: token } = await callJson(`${base}/api/auth/token`, { method: 'POST', form: { username, password } });
-  const group = await callJson(`${base}/api/groups`, { method: 'POST', token, json: { name: 'Collab bench' } });
-  const channelIds = await inBatches([...Array(channels).keys()], 8, async (i) => {
-    const channel = await callJson(`${base}/api/groups/${group.id}/channels`, {
-      method: 'POST', token, json: { name: `doc-${i}`, type: 'DOC' },
-    });
-    return channel.id as string;
-  });
-  return { token, channelIds };
 }

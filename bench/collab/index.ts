@@ -8,9 +8,9 @@ import { fileURLToPath } from 'node:url';
 import * as Y from 'yjs';
 import { createScratchDatabase, type ScratchDatabase } from '../../server/index.ts';
 import { loadTrace, replay } from '../../collab/test/traces.ts';
-import { serverEnv } from '../shared/setup.ts';
-import { startChild, type Child } from '../shared/child.ts';
-import { acked, collabUrl, connect, inBatches, setUp, type BenchClient } from './clients.ts';
+import { envInt, inBatches, serverEnv, setUp } from '../shared/setup.ts';
+import { childProcesses, runBench, type Child } from '../shared/child.ts';
+import { acked, collabUrl, connect, type BenchClient } from './clients.ts';
 
 const TARGET_P99_RATIO = 1.5;
 const TARGET_COLD_MS = 300;
@@ -18,11 +18,6 @@ const TARGET_COLD_MS = 300;
 // 1,000 documents would be a leak of 1 KiB each. Run-to-run noise measured here is 0.1-0.3 MiB.
 const MEMORY_SLACK = (before: number) => Math.max(1024 * 1024, before * 0.025);
 
-function envInt(name: string, fallback: number): number {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
-  return value;
-}
 const clientCounts = (process.env.BENCH_CLIENTS ?? '10,100,500').split(',').map((s) => {
   const n = Number(s.trim());
   if (!Number.isInteger(n) || n < 2 || n > 2000) throw new Error('BENCH_CLIENTS: a list of client counts, 2..2000');
@@ -50,34 +45,21 @@ interface Target {
 }
 
 // Children alive now (ours is replaced on restarts); all are stopped at the end, also on Ctrl-C.
-const children = new Set<Child>();
+const children = childProcesses(here);
 const open = new Set<BenchClient>();
 let scratch: ScratchDatabase | undefined;
 let dataDir: string | undefined;
-let cleaning: Promise<void> | undefined;
-const cleanup = () =>
-  (cleaning ??= (async () => {
-    for (const c of open) c.close();
-    await Promise.allSettled([...children].map((c) => c.stop()));
-    if (scratch) await scratch.drop().catch((err) => console.error(`dropping the scratch database failed: ${err}`));
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
-  })());
-process.once('SIGINT', () => {
-  console.log(JSON.stringify({ bench: 'collab', error: 'interrupted', target_met: false }));
-  void cleanup().finally(() => process.exit(130));
-});
+const cleanup = async () => {
+  for (const c of open) c.close();
+  await children.stopAll();
+  if (scratch) await scratch.drop().catch((err) => console.error(`dropping the scratch database failed: ${err}`));
+  if (dataDir) await rm(dataDir, { recursive: true, force: true });
+};
 
-async function start(script: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<Child> {
-  // --expose-gc so that memory is read after full collections.
-  const child = await startChild(path.join(here, script), env, ['--expose-gc', ...nodeArgs]);
-  children.add(child);
-  return child;
-}
-
-async function stop(child: Child): Promise<void> {
-  children.delete(child);
-  await child.stop();
-}
+// --expose-gc so that memory is read after full collections.
+const start = (script: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []) =>
+  children.start(script, env, ['--expose-gc', ...nodeArgs]);
+const stop = (child: Child) => children.stop(child);
 
 async function client(target: Target, name: string, token: string, flushDelay?: number): Promise<BenchClient> {
   const c = await connect(target.url, name, token, { flushDelay });
@@ -234,7 +216,7 @@ async function timeSync(target: Target, name: string, token: string, expected: s
   return round(ms, 1);
 }
 
-try {
+await runBench('collab', async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'teamspace-bench-'));
   if (process.env.DATABASE_URL) scratch = await createScratchDatabase(process.env.DATABASE_URL, 'teamspace_bench');
   const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
@@ -254,7 +236,7 @@ try {
   // Documents: one per latency and throughput round, the idle and churned ones, one for the trace.
   const needed = (clientCounts.length + 1) * rounds + idleDocs + churnDocs + 1;
   const t0 = performance.now();
-  const { token, channelIds } = await setUp(ours.child.url, needed);
+  const { token, channelIds } = await setUp(ours.child.url, 'DOC', needed);
   const docs = [...channelIds];
   const take = (n: number) => docs.splice(0, n);
   console.log(`database: ${database}; ${needed} DOC channels set up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -376,9 +358,4 @@ try {
     targets_met: targets,
     target_met: Object.values(targets).every(Boolean),
   }));
-} catch (err) {
-  console.log(JSON.stringify({ bench: 'collab', error: String(err instanceof Error ? err.message : err), target_met: false }));
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+}, cleanup);

@@ -1,6 +1,8 @@
-// Runs a benchmark target in its own process, so the load generator and the target never share an event loop.
+// Runs a benchmark target in its own process, so the load generator and the target never share an event loop;
+// and a benchmark's own run: its children, its error line, its cleanup.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 export interface Child {
@@ -87,6 +89,47 @@ export async function startChild(
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/** The children of one benchmark, started from `dir`; `stopAll` stops those still running (at the end, on Ctrl-C). */
+export function childProcesses(dir: string) {
+  const running = new Set<Child>();
+  return {
+    async start(script: string, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<Child> {
+      const child = await startChild(path.join(dir, script), env, nodeArgs);
+      running.add(child);
+      return child;
+    },
+    async stop(child: Child): Promise<void> {
+      running.delete(child);
+      await child.stop();
+    },
+    async stopAll(): Promise<void> {
+      await Promise.allSettled([...running].map((c) => c.stop()));
+    },
+  };
+}
+
+/**
+ * Runs a benchmark's `main`. If it throws, or on Ctrl-C, the last line of stdout is
+ * `{"bench":name,"error":…,"target_met":false}` and the exit code 1 (130 on Ctrl-C). `cleanup` runs once either way.
+ */
+export async function runBench(name: string, main: () => Promise<void>, cleanup: () => Promise<void>): Promise<void> {
+  let cleaning: Promise<void> | undefined;
+  const cleanOnce = () => (cleaning ??= cleanup());
+  const fail = (error: string) => console.log(JSON.stringify({ bench: name, error, target_met: false }));
+  process.once('SIGINT', () => {
+    fail('interrupted');
+    void cleanOnce().finally(() => process.exit(130));
+  });
+  try {
+    await main();
+  } catch (err) {
+    fail(String(err instanceof Error ? err.message : err));
+    process.exitCode = 1;
+  } finally {
+    await cleanOnce();
   }
 }
 
