@@ -73,7 +73,17 @@ export class Room {
 
   static async open(channelId: string, worker: Worker, log: Logger): Promise<Room> {
     const router = await worker.createRouter({ mediaCodecs, appData: { channelId } });
-    const room = new Room(channelId, worker, router, log);
+    try {
+      return await Room.observed(new Room(channelId, worker, router, log));
+    } catch (err) {
+      router.close();
+      throw err;
+    }
+  }
+
+  /** Adds the observers of who speaks, which every audio producer joins. */
+  private static async observed(room: Room): Promise<Room> {
+    const { router } = room;
     const levels = await router.createAudioLevelObserver({ maxEntries: 10, threshold: -70, interval: 800 });
     levels.on('volumes', (volumes: AudioLevelObserverVolume[]) => {
       room.broadcast('audioLevels', {

@@ -111,6 +111,7 @@ export class Session implements RoomMember {
 
   private async process({ id, method, data }: RequestMessage): Promise<void> {
     if (this.closed) return;
+    let result: Awaited<ReturnType<Handler<Method>>>;
     try {
       if (!isMethod(method)) throw new SignalingError('unknown_method', `unknown method ${method}`);
       const parsed = requestData[method].safeParse(data);
@@ -120,12 +121,16 @@ export class Session implements RoomMember {
         })));
       }
       const handler = this.handlers[method] as Handler<typeof method>;
-      const result = await handler(parsed.data as never);
-      this.send({ response: true, id, ok: true, data: result.data });
-      await result.after?.();
+      result = await handler(parsed.data as never);
     } catch (err) {
       this.respondError(id, err);
+      return;
     }
+    this.send({ response: true, id, ok: true, data: result.data });
+    // What follows a success (consumers for others) is not part of the answer: it was already sent, once.
+    await result.after?.().catch((err: unknown) => {
+      this.options.log.warn({ err, channel_id: this.channelId, method }, 'work after a signaling request failed');
+    });
   }
 
   private respondError(id: number, err: unknown): void {
