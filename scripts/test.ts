@@ -32,7 +32,11 @@ async function postgresReachable(url: string): Promise<string | undefined> {
 async function round(db: 'pglite' | 'postgres'): Promise<void> {
   process.stdout.write(`\n=== ${files.length} test files on ${db} ===\n`);
   process.env.TEST_DB = db;
-  const stream = run({ files, concurrency: Math.max(1, os.availableParallelism()), isolation: 'process' });
+  // A test gives up after 3 minutes, and a file whose tests are done exits even if something it opened still
+  // holds its event loop: a hung test fails the run instead of stalling it.
+  const stream = run({
+    files, concurrency: Math.max(1, os.availableParallelism()), isolation: 'process', timeout: 180_000, forceExit: true,
+  });
   stream.on('test:pass', (t) => {
     if (t.details.type !== 'suite') totals.passed++;
   });

@@ -3,16 +3,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
-import { connect, waitFor } from './clients.ts';
+import { connect, waitFor, type Client } from './clients.ts';
 import { loadTrace, replay } from './traces.ts';
 
 let server: TestServer;
 let team: Team;
+const open: Client[] = [];
 before(async () => {
   server = await startTestServer();
   team = await setUpTeam(server, ['DOC']);
 });
-after(() => server.close());
+// Clients left open by a failed assertion would keep reconnecting, and the test process would never end.
+after(async () => {
+  for (const client of open) client.close();
+  await server.close();
+});
 
 describe('editing trace', () => {
   it('automerge-paper replayed through the server ends equal to the trace, live and after a restart', async () => {
@@ -20,6 +25,7 @@ describe('editing trace', () => {
     const name = team.channels.DOC!;
     const watcher = await connect(server, name, team.member.token);
     const writer = await connect(server, name, team.owner.token);
+    open.push(watcher, writer);
     // The provider batches what the typist does within 20 ms into one message, as a real client would.
     writer.provider.configuration.flushDelay = 20;
     await replay(trace, writer.doc.getText('paper'));
@@ -31,6 +37,7 @@ describe('editing trace', () => {
     watcher.close();
     server = await server.restart();
     const reader = await connect(server, name, team.member.token);
+    open.push(reader);
     assert.equal(reader.doc.getText('paper').toString(), trace.endContent, 'and it is stored');
     reader.close();
   });
