@@ -10,7 +10,8 @@ export interface Client {
   /** Why the server refused or closed, if it did. */
   refusal: Promise<string>;
   /** Resolves when every local change has been acknowledged by the server. */
-  saved(): Promise<void>;
+  /** Resolves once the server has acknowledged everything (within `ms`). */
+  saved(ms?: number): Promise<void>;
   close(): void;
 }
 
@@ -55,8 +56,8 @@ export async function connect(
     provider,
     socket,
     refusal,
-    saved: () =>
-      waitFor(() => provider.unsyncedChanges === 0 && provider.isSynced, `saved ${name}`),
+    saved: (ms?: number) =>
+      waitFor(() => provider.unsyncedChanges === 0 && provider.isSynced, `saved ${name}`, ms),
     close() {
       provider.destroy();
       socket.destroy();

@@ -29,7 +29,8 @@ describe('editing trace', () => {
     // The provider batches what the typist does within 20 ms into one message, as a real client would.
     writer.provider.configuration.flushDelay = 20;
     await replay(trace, writer.doc.getText('paper'));
-    await writer.saved();
+    // Thousands of batched updates, each acknowledged once stored: allow for a loaded machine.
+    await writer.saved(60_000);
     assert.equal(writer.doc.getText('paper').toString(), trace.endContent);
     // Relayed at once, but a loaded machine may take a moment to apply 260,000 edits on the watcher's side.
     await waitFor(() => watcher.doc.getText('paper').toString() === trace.endContent, 'another client has it live', 20_000);
