@@ -1,6 +1,9 @@
 // Call signaling over /rtc against a running server with a real mediasoup worker (no media: see e2e/ for that).
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createHmac, X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { eventually, setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
 import { findWorkerBinary } from '../index.ts';
@@ -117,7 +120,13 @@ describe('a call', () => {
     // A receiving transport brings consumers of what is already produced; they start paused.
     const recv = await bob.ok('createWebRtcTransport', { direction: 'recv' });
     assert.ok(recv.ice_candidates.length > 0);
-    assert.ok(recv.dtls_parameters.fingerprints.some((f: { algorithm: string }) => f.algorithm === 'sha-256'));
+    // The workers present our certificate (ECDSA, signed with SHA-256), not one mediasoup 3.8.4 makes itself.
+    const pem = await readFile(path.join(server.dataDir, 'sfu', 'dtls-cert.pem'));
+    const ours = new X509Certificate(pem);
+    const sha256 = recv.dtls_parameters.fingerprints.find((f: { algorithm: string }) => f.algorithm === 'sha-256');
+    assert.equal(sha256.value.toUpperCase(), ours.fingerprint256);
+    assert.equal(ours.publicKey.asymmetricKeyType, 'ec');
+    assert.match(execFileSync('openssl', ['x509', '-noout', '-text'], { input: pem }).toString(), /Signature Algorithm: ecdsa-with-SHA256/);
     const consumer = await bob.next('newConsumer');
     assert.equal(consumer.producer_id, micId);
     assert.equal(consumer.peer_id, annJoined.peer_id);
