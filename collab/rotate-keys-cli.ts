@@ -1,6 +1,6 @@
-// `npm run keys:rotate`: re-encrypts every stored document under ENCRYPTION_KEY. Keep the previous keys in
+// `npm run keys:rotate`: re-encrypts every stored document and file under ENCRYPTION_KEY. Keep the previous keys in
 // ENCRYPTION_OLD_KEYS until it has finished; it can be interrupted and run again.
-import { createLogger, loadConfig, openDatabase } from '../server/index.ts';
+import { createLogger, loadConfig, openDatabase, rotateFileKeys } from '../server/index.ts';
 import { createDocumentStore } from './storage/document-store.ts';
 import { keyringFromBase64 } from './storage/keyring.ts';
 
@@ -10,7 +10,11 @@ const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_D
 try {
   const keyring = keyringFromBase64(config.ENCRYPTION_KEY, config.ENCRYPTION_OLD_KEYS);
   const result = await createDocumentStore(db.pool, keyring).rotateKeys();
-  log.info({ ...result, key_id: keyring.currentKeyId }, 'every stored document is now under the current key');
+  const files = await rotateFileKeys(db.pool, keyring);
+  log.info(
+    { ...result, ...files, key_id: keyring.currentKeyId },
+    'every stored document and file is now under the current key',
+  );
 } finally {
   await db.close();
 }

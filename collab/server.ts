@@ -28,6 +28,11 @@ export interface CollabOptions {
   redisUrl?: string;
   /** Where the collaboration metrics are registered. */
   registry: Registry;
+  /**
+   * Told after a document was stored (e.g. to queue it for indexing), with the live document; it must not throw,
+   * and must not open a direct connection (closing one stores the document again).
+   */
+  onStored?: (documentName: string, document: Y.Doc) => void;
 }
 
 export interface Collab {
@@ -56,6 +61,16 @@ export function createCollab(options: CollabOptions): Collab {
     persisted,
     itemIndex(options.pool, log),
   ];
+  const { onStored } = options;
+  if (onStored) {
+    extensions.push({
+      extensionName: 'stored-hook',
+      priority: 1,
+      async afterStoreDocument({ documentName, document }) {
+        onStored(documentName, document);
+      },
+    });
+  }
   let redis: Redis | undefined;
   if (options.redisUrl) {
     redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });

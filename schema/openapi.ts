@@ -1,4 +1,4 @@
-import { OpenApiGeneratorV31, OpenAPIRegistry, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { OpenApiGeneratorV31, OpenAPIRegistry, type ResponseConfig, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { ErrorBody } from './api/common.ts';
 import type { Endpoint } from './api/endpoint.ts';
 
@@ -14,6 +14,15 @@ const errorDescriptions: Record<number, string> = {
   429: 'Too many requests',
 };
 
+function success(e: Endpoint): ResponseConfig {
+  if (e.response) return { description: 'Success', content: { 'application/json': { schema: e.response } } };
+  if (e.binaryResponse) {
+    const bytes = { schema: { type: 'string' as const, format: 'binary' } };
+    return { description: 'Success: the bytes', content: Object.fromEntries(e.binaryResponse.map((t) => [t, bytes])) };
+  }
+  return { description: 'Success, no content' };
+}
+
 /** Builds the OpenAPI 3.1 document from the endpoint definitions the server itself validates against. */
 export function buildOpenApiDocument(endpoints: Endpoint[], info: { title: string; version: string }) {
   const registry = new OpenAPIRegistry();
@@ -25,7 +34,7 @@ export function buildOpenApiDocument(endpoints: Endpoint[], info: { title: strin
   for (const e of endpoints) {
     const statuses = new Set<number>([
       ...(e.body || e.params || e.query ? [400, 422] : []),
-      ...(e.body ? [413, 415] : []),
+      ...(e.body || e.multipart ? [413, 415] : []),
       ...(e.auth ? [401] : []),
       ...(e.errors ?? []),
     ]);
@@ -49,11 +58,10 @@ export function buildOpenApiDocument(endpoints: Endpoint[], info: { title: strin
               },
             }
           : {}),
+        ...(e.multipart ? { body: { required: true, content: { 'multipart/form-data': { schema: e.multipart } } } } : {}),
       },
       responses: {
-        [e.status]: e.response
-          ? { description: 'Success', content: { 'application/json': { schema: e.response } } }
-          : { description: 'Success, no content' },
+        [e.status]: success(e),
         ...Object.fromEntries([...statuses].map((s) => [s, errorResponse(s)])),
       },
     };

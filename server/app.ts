@@ -3,9 +3,12 @@ import type { Registry } from 'prom-client';
 import { buildOpenApiDocument, endpoints } from '../schema/index.ts';
 import { authenticate } from './auth/authenticate.ts';
 import type { AccessTokens } from './auth/tokens.ts';
-import type { Collab } from '../collab/index.ts';
+import type { Collab, Keyring } from '../collab/index.ts';
+import type { Ai } from '../ai/index.ts';
+import { mountAiRoutes } from './ai/routes.ts';
 import type { Calls } from '../sfu/index.ts';
 import { mountCallRoutes } from './calls/routes.ts';
+import { mountFileRoutes } from './files/routes.ts';
 import { loginRateLimit, registerRateLimit } from './auth/rate-limit.ts';
 import { mountAuthRoutes } from './auth/routes.ts';
 import type { Config } from './config.ts';
@@ -38,6 +41,8 @@ export interface AppParts {
   tokens: AccessTokens;
   collab: Collab;
   calls: Calls;
+  ai: Ai;
+  keyring: Keyring;
   inFlight: InFlight;
   registry: Registry;
   log: Logger;
@@ -78,6 +83,8 @@ export function createApp(parts: AppParts): express.Express {
   mountDocumentRoutes(api, ctx);
   mountMessageRoutes(api, ctx);
   mountCallRoutes(api, ctx);
+  mountFileRoutes(api, ctx);
+  mountAiRoutes(api, ctx);
   app.use(api);
 
   app.use(notFoundHandler, errorHandler);

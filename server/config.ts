@@ -68,12 +68,31 @@ const EnvSchema = z.object({
   TURN_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   TURN_URIS: list.pipe(z.array(z.string().regex(/^turns?:[^\s]+$/, 'must be turn: or turns: URIs'))),
   TURN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400, 'at most a day: coturn sets no upper bound').default(3600),
+  // An upload is held in memory while it is checked, and PostgreSQL keeps a value under 1 GB.
+  FILE_MAX_BYTES: z.coerce.number().int().positive().max(512 * 1024 * 1024).default(20 * 1024 * 1024),
+  FILE_MAX_PAGES: z.coerce.number().int().positive().default(200),
+  AI_ENABLED: flag.default(true),
+  CHROMA_URL: z.url({ protocol: /^https?$/ }).optional(),
+  MODELS_DIR: z.string().min(1).optional(),
+  EMBEDDING_MODEL: z.string().regex(/^[\w.-]+(\/[\w.-]+)?$/, 'a model id such as Xenova/all-MiniLM-L6-v2').default('Xenova/all-MiniLM-L6-v2'),
+  EMBEDDING_DTYPE: z.enum(['q8', 'fp32']).default('q8'),
+  EMBEDDING_BATCH: z.coerce.number().int().min(1).max(256).default(16),
+  OLLAMA_HOST: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:11434'),
+  OLLAMA_MODEL: z.string().min(1).default('llama3.2'),
+  OLLAMA_NUM_CTX: z.coerce.number().int().min(512).max(131_072).default(4096),
+  AI_WORKER: z.enum(['in-process', 'none']).default('in-process'),
+  AI_INDEX_DEBOUNCE_MS: z.coerce.number().int().min(0).default(2000),
+  AI_SWEEP_INTERVAL_SECONDS: duration.default(21_600),
 }).refine((env) => env.RTC_MIN_PORT <= env.RTC_MAX_PORT, {
   path: ['RTC_MAX_PORT'], message: 'must not be below RTC_MIN_PORT',
 });
 
 export type Env = z.infer<typeof EnvSchema>;
-export type Config = Omit<Env, 'JWT_SECRET' | 'ENCRYPTION_KEY'> & { JWT_SECRET: string; ENCRYPTION_KEY: string };
+export type Config = Omit<Env, 'JWT_SECRET' | 'ENCRYPTION_KEY' | 'MODELS_DIR'> & {
+  JWT_SECRET: string;
+  ENCRYPTION_KEY: string;
+  MODELS_DIR: string;
+};
 
 export class ConfigError extends Error {}
 
@@ -127,5 +146,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const encryptionKey =
     cfg.ENCRYPTION_KEY ?? developmentSecret(cfg.DATA_DIR, 'encryption-key', () => randomBytes(32).toString('base64'));
-  return { ...cfg, DATA_DIR: path.resolve(cfg.DATA_DIR), JWT_SECRET: secret, ENCRYPTION_KEY: encryptionKey };
+  const dataDir = path.resolve(cfg.DATA_DIR);
+  return {
+    ...cfg, DATA_DIR: dataDir, MODELS_DIR: path.resolve(cfg.MODELS_DIR ?? path.join(dataDir, 'models')),
+    JWT_SECRET: secret, ENCRYPTION_KEY: encryptionKey,
+  };
 }

@@ -5,7 +5,8 @@ import type { Config } from './config.ts';
 import type { InFlight } from './http/in-flight.ts';
 import type { Logger } from './logger.ts';
 import type { AccessCache } from './workspace/access-cache.ts';
-import type { Collab } from '../collab/index.ts';
+import type { Collab, Keyring } from '../collab/index.ts';
+import type { Ai } from '../ai/index.ts';
 import type { Calls } from '../sfu/index.ts';
 
 /** What route modules are given: configuration, the database pool, the access cache, the logger, auth. */
@@ -19,4 +20,7 @@ export interface AppContext {
   inFlight: InFlight;
   collab: Collab;
   calls: Calls;
+  ai: Ai;
+  /** Encrypts stored content (documents, files). */
+  keyring: Keyring;
 }

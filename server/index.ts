@@ -10,3 +10,4 @@ export { ApiError } from './http/errors.ts';
 export { createAccessCache, type AccessCache, type GroupView } from './workspace/access-cache.ts';
 export { createScratchDatabase, type ScratchDatabase } from './db/scratch.ts';
 export { accessTokens, type AccessTokens } from './auth/tokens.ts';
+export { readFileText, rotateFileKeys, type FileText } from './files/store.ts';

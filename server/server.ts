@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createCollab, keyringFromBase64, type Collab } from '../collab/index.ts';
 import { startCalls, type Calls } from '../sfu/index.ts';
+import { startAi, startBot, type Ai } from '../ai/index.ts';
+import { hashPassword } from './auth/passwords.ts';
+import { readFileText } from './files/store.ts';
 import { createApp } from './app.ts';
 import { accessTokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
@@ -20,6 +23,7 @@ export interface RunningServer {
   access: AccessCache;
   collab: Collab;
   calls: Calls;
+  ai: Ai;
   close(): Promise<void>;
 }
 
@@ -42,12 +46,39 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     stops.push(() => access.stop());
     const tokens = accessTokens(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SECONDS);
     const registry = createRegistry();
+    const keyring = keyringFromBase64(config.ENCRYPTION_KEY, config.ENCRYPTION_OLD_KEYS);
+    const ai = await startAi({
+      pool: database.pool,
+      keyring,
+      log,
+      dataDir: config.DATA_DIR,
+      enabled: config.AI_ENABLED,
+      chromaUrl: config.CHROMA_URL,
+      modelsDir: config.MODELS_DIR,
+      embeddingModel: config.EMBEDDING_MODEL,
+      embeddingDtype: config.EMBEDDING_DTYPE,
+      embeddingBatch: config.EMBEDDING_BATCH,
+      ollamaHost: config.OLLAMA_HOST,
+      ollamaModel: config.OLLAMA_MODEL,
+      numCtx: config.OLLAMA_NUM_CTX,
+      worker: config.AI_WORKER === 'in-process',
+      indexDebounceMs: config.AI_INDEX_DEBOUNCE_MS,
+      sweepIntervalSeconds: config.AI_SWEEP_INTERVAL_SECONDS,
+      readFileText: (fileId) => readFileText(database.pool, keyring, fileId),
+    });
+    stops.push(() => ai.close());
     const collab = createCollab({
       registry,
       pool: database.pool,
       access,
       tokens,
-      keyring: keyringFromBase64(config.ENCRYPTION_KEY, config.ENCRYPTION_OLD_KEYS),
+      keyring,
+      onStored: (name, document) => {
+        // The last stores at shutdown need no indexing or answers now: the sweep and the next start catch up.
+        if (stopping) return;
+        ai.documentStored(name);
+        bot?.check(name, document).catch((err) => log.warn({ err, document: name }, '@AI bot check failed'));
+      },
       log,
       redisUrl: config.REDIS_URL,
       compactAfter: { updates: config.COLLAB_COMPACT_AFTER, bytes: config.COLLAB_COMPACT_AFTER_BYTES },
@@ -58,6 +89,13 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       },
     });
     stops.push(() => collab.close());
+    let stopping = false;
+    stops.push(async () => {
+      stopping = true;
+    });
+    const bot = ai.assistant
+      ? await startBot({ pool: database.pool, collab, assistant: ai.assistant, llm: ai.llm, log, hashPassword, flushMs: 150 })
+      : undefined;
     const calls = await startCalls({
       pool: database.pool,
       access,
@@ -84,7 +122,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const inFlight = trackInFlight();
     stops.push(() => inFlight.drained(5000));
 
-    const app = createApp({ config, database, access, tokens, collab, calls, inFlight, registry, log });
+    const app = createApp({ config, database, access, tokens, collab, calls, ai, keyring, inFlight, registry, log });
     const http = app.listen(config.PORT, config.HOST);
     http.on('upgrade', (request, socket, head) => {
       const { pathname } = new URL(request.url ?? '/', 'http://localhost');
@@ -122,7 +160,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       (closing ??= stopAll().then(() => {
         log.info('server stopped');
       }));
-    return { url, port, database, access, collab, calls, close };
+    return { url, port, database, access, collab, calls, ai, close };
   } catch (err) {
     await stopAll();
     throw err;

@@ -93,6 +93,14 @@ export function editMessage(doc: Y.Doc, id: string, text: string): Message | und
   return readMessage(m);
 }
 
+/** Appends to a message's text without marking it edited: for text written as it is produced (the AI's replies). */
+export function appendToMessage(doc: Y.Doc, id: string, text: string): boolean {
+  const yText = findMap(doc, id)?.get('text');
+  if (!(yText instanceof Y.Text)) return false;
+  yText.insert(yText.length, text);
+  return true;
+}
+
 /** Marks a message deleted and drops its text and reactions, so compaction removes them from storage. */
 export function deleteMessage(doc: Y.Doc, id: string): boolean {
   const m = findMap(doc, id);

@@ -13,6 +13,7 @@ export const Uuid = z
 export const Timestamp = z.string().openapi({ format: 'date-time', example: '2026-11-24T15:00:00.000Z' });
 
 export const IdParams = z.strictObject({ id: Uuid });
+export const ChannelIdParams = z.strictObject({ channel_id: Uuid });
 
 export const ErrorBody = z
   .object({

@@ -22,11 +22,18 @@ export interface Endpoint<
   body?: Body;
   /** How the body is encoded; `form` also accepts JSON. */
   bodyEncoding?: 'json' | 'form';
+  /**
+   * The fields of a multipart/form-data body, for the documentation only: such a body is not parsed for the
+   * handler, which streams the request itself (an upload is never buffered whole before its checks).
+   */
+  multipart?: ZodType;
   params?: Params;
   query?: Query;
   status: number;
-  /** Schema of a successful response body; `null` for an empty (204) response. */
+  /** Schema of a successful response body; `null` for an empty (204) response or a binary one. */
   response: ZodType | null;
+  /** Media types of a successful response that is raw bytes, not JSON (a download). */
+  binaryResponse?: readonly string[];
   /** Other statuses this endpoint documents besides validation and auth failures. */
   errors?: number[];
 }

@@ -1,4 +1,4 @@
-import { z, IdParams } from './common.ts';
+import { z, ChannelIdParams, IdParams } from './common.ts';
 import { endpoint } from './endpoint.ts';
 import { LogoutRequest, RefreshRequest, RegisterRequest, TokenRequest, TokenResponse, User } from './auth.ts';
 import {
@@ -31,6 +31,8 @@ import {
   UpdateTaskRequest,
 } from './content.ts';
 import { Call, TurnCredentials } from './calls.ts';
+import { aiEndpoints } from './ai.ts';
+import { FileInfo, fileContentTypes, UploadForm } from './files.ts';
 
 export const authEndpoints = {
   register: endpoint({
@@ -197,6 +199,25 @@ export const callEndpoints = {
   }),
 };
 
+// Files are kept encrypted and indexed for AI search; their type is decided by their content.
+export const fileEndpoints = {
+  uploadFile: endpoint({
+    method: 'post', path: '/api/files/upload/:channel_id', tag: 'files', auth: true,
+    summary: 'Upload a PDF, plain text or Markdown file to a channel (not VOICE); members and above',
+    params: ChannelIdParams, multipart: UploadForm, status: 201, response: FileInfo, errors: [403, 404],
+  }),
+  listFiles: endpoint({
+    method: 'get', path: '/api/channels/:id/files', tag: 'files', auth: true,
+    summary: "The channel's files, newest first", params: IdParams, status: 200, response: z.array(FileInfo),
+    errors: [404],
+  }),
+  downloadFile: endpoint({
+    method: 'get', path: '/api/files/:id', tag: 'files', auth: true,
+    summary: 'The original bytes of a file, as an attachment', params: IdParams, status: 200, response: null,
+    binaryResponse: fileContentTypes, errors: [404],
+  }),
+};
+
 export const endpoints = {
-  ...authEndpoints, ...groupEndpoints, ...channelEndpoints, ...contentEndpoints, ...callEndpoints,
+  ...authEndpoints, ...groupEndpoints, ...channelEndpoints, ...contentEndpoints, ...callEndpoints, ...fileEndpoints, ...aiEndpoints,
 };

@@ -35,7 +35,9 @@ function parsePart<T extends ZodType>(schema: T, value: unknown, where: string):
 }
 
 function checkContentType(req: Request, e: Endpoint): void {
-  const accepted = e.bodyEncoding === 'form' ? ['application/x-www-form-urlencoded', 'application/json'] : ['application/json'];
+  const accepted = e.multipart
+    ? ['multipart/form-data']
+    : e.bodyEncoding === 'form' ? ['application/x-www-form-urlencoded', 'application/json'] : ['application/json'];
   if (!req.is(accepted)) {
     throw new ApiError(415, 'unsupported_media_type', `send the body as ${accepted.join(' or ')}`);
   }
@@ -49,12 +51,12 @@ export interface RouteDeps {
 /**
  * Returns a function that mounts endpoints on `router`: authentication when the endpoint asks for it,
  * validation of params, query and body against its schemas, then the handler, whose result is the response
- * body. Running handlers are tracked so shutdown can wait for them.
+ * body (JSON, or sent as is when it is a Buffer). Running handlers are tracked so shutdown can wait for them.
  */
 export function mounter(router: Router, { authenticate, inFlight }: RouteDeps) {
   return <E extends Endpoint>(e: E, handler: Handler<E>): void => {
     const respond = async (req: Request, res: Response) => {
-      if (e.body) checkContentType(req, e);
+      if (e.body || e.multipart) checkContentType(req, e);
       const ctx = {
         params: e.params ? parsePart(e.params, req.params, 'params') : undefined,
         query: e.query ? parsePart(e.query, req.query, 'query') : undefined,
@@ -64,8 +66,11 @@ export function mounter(router: Router, { authenticate, inFlight }: RouteDeps) {
         res,
       } as RequestContext<E>;
       const result = await handler(ctx);
+      // A handler that streamed its answer (Server-Sent Events) has already responded.
+      if (res.headersSent) return;
       const { status, body } = result instanceof Reply ? result : { status: e.status, body: result };
       if (body === undefined) res.status(status).end();
+      else if (Buffer.isBuffer(body)) res.status(status).send(body);
       else res.status(status).json(body);
     };
     const run: RequestHandler = (req, res) => {

@@ -37,6 +37,8 @@ export interface CallOptions {
   form?: Record<string, string>;
   /** A raw body, sent as is with `contentType`. */
   raw?: string | Buffer;
+  /** A multipart/form-data body (fetch sets its content type with the boundary). */
+  multipart?: FormData;
   contentType?: string;
   headers?: Record<string, string>;
 }
@@ -102,6 +104,8 @@ export async function startTestServer(env: Record<string, string> = {}, reuse?: 
     AUTH_RATE_LIMIT: '100000',
     // Calls need mediasoup workers: only the tests of calls start them.
     SFU_WORKERS: '0',
+    // Likewise the AI part (embedder, Chroma): only its tests turn it on.
+    AI_ENABLED: 'false',
     RTC_LISTEN_IP: '127.0.0.1',
     ...(storage.databaseUrl ? { DATABASE_URL: storage.databaseUrl } : {}),
     ...env,
@@ -110,7 +114,7 @@ export async function startTestServer(env: Record<string, string> = {}, reuse?: 
 
   async function call(method: string, urlPath: string, options: CallOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers };
-    let body: string | Buffer | undefined;
+    let body: string | Buffer | FormData | undefined;
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.json !== undefined) {
       headers['content-type'] = 'application/json';
@@ -118,6 +122,8 @@ export async function startTestServer(env: Record<string, string> = {}, reuse?: 
     } else if (options.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(options.form).toString();
+    } else if (options.multipart) {
+      body = options.multipart;
     } else if (options.raw !== undefined) {
       if (options.contentType) headers['content-type'] = options.contentType;
       body = options.raw;

@@ -1,0 +1,37 @@
+import type pg from 'pg';
+import * as Y from 'yjs';
+import { createDocumentStore, type Keyring } from '../collab/index.ts';
+import { piecesOf, type Piece } from './chunking.ts';
+
+/** Names of the users a document mentions (authors, assignees), for text a reader can follow. */
+async function userNames(pool: pg.Pool, doc: Y.Doc): Promise<Map<string, string>> {
+  const ids = new Set<string>();
+  const collect = (m: unknown, field: string) => {
+    const id = m instanceof Y.Map ? m.get(field) : undefined;
+    if (typeof id === 'string' && /^[0-9a-f-]{36}$/i.test(id)) ids.add(id);
+  };
+  doc.getArray('messages').forEach((m) => collect(m, 'author_id'));
+  doc.getMap('tasks').forEach((t) => collect(t, 'assignee_id'));
+  if (!ids.size) return new Map();
+  const { rows } = await pool.query<{ id: string; username: string }>('SELECT id, username FROM users WHERE id = ANY($1::uuid[])', [[...ids]]);
+  return new Map(rows.map((r) => [r.id, r.username]));
+}
+
+/**
+ * Reads channels' stored documents (what the server has acknowledged, the same in any process) as text pieces.
+ */
+export function documentReader(pool: pg.Pool, keyring: Keyring) {
+  const documents = createDocumentStore(pool, keyring);
+  return async function pieces(channelId: string, type: string): Promise<Piece[]> {
+    const stored = await documents.load(channelId);
+    const doc = new Y.Doc();
+    try {
+      doc.transact(() => {
+        for (const part of stored.parts) Y.applyUpdate(doc, part);
+      });
+      return piecesOf(type, doc, await userNames(pool, doc));
+    } finally {
+      doc.destroy();
+    }
+  };
+}

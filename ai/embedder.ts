@@ -1,0 +1,84 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+export interface EmbedderOptions {
+  /** Where models are looked for (`<dir>/<model>/`), and downloaded to when `allowRemote`. */
+  modelsDir: string;
+  /** A Hugging Face model id, e.g. `Xenova/all-MiniLM-L6-v2`. */
+  model: string;
+  dtype: 'q8' | 'fp32';
+  /** Texts per inference call: bounds the memory one call takes. */
+  batchSize: number;
+}
+
+export interface Embedder {
+  readonly model: string;
+  /** Embeds texts in bounded batches; vectors are unit length. */
+  embed(texts: string[]): Promise<number[][]>;
+  /** The vector length, known after the first embedding (loads the model). */
+  dimension(): Promise<number>;
+  /** Whether the model has loaded (answered once). */
+  readonly loaded: boolean;
+  close(): Promise<void>;
+}
+
+/**
+ * One feature-extraction pipeline in a worker thread. The model comes from `modelsDir` when it is there, and is
+ * downloaded only when it is not (on a machine with internet).
+ */
+export function createEmbedder(options: EmbedderOptions): Embedder {
+  const local = existsSync(path.join(options.modelsDir, options.model, 'config.json'));
+  const worker = new Worker(new URL('./embedder-thread.ts', import.meta.url), {
+    workerData: { modelsDir: options.modelsDir, model: options.model, dtype: options.dtype, allowRemote: !local },
+  });
+  worker.unref();
+  const pending = new Map<number, { resolve(v: number[][]): void; reject(e: Error): void }>();
+  let nextId = 0;
+  let loaded = false;
+  let dim: number | undefined;
+  worker.on('message', (msg: { id: number; vectors?: number[][]; error?: string }) => {
+    const waiter = pending.get(msg.id);
+    pending.delete(msg.id);
+    if (msg.error) return waiter?.reject(new Error(`embedding failed: ${msg.error}`));
+    loaded = true;
+    waiter?.resolve(msg.vectors!);
+  });
+  worker.on('error', (err) => {
+    for (const waiter of pending.values()) waiter.reject(err);
+    pending.clear();
+  });
+
+  const call = (texts: string[]) =>
+    new Promise<number[][]>((resolve, reject) => {
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      worker.ref();
+      worker.postMessage({ id, texts });
+    }).finally(() => {
+      if (!pending.size) worker.unref();
+    });
+
+  const embedder: Embedder = {
+    model: options.model,
+    async embed(texts) {
+      const vectors: number[][] = [];
+      for (let i = 0; i < texts.length; i += options.batchSize) {
+        vectors.push(...(await call(texts.slice(i, i + options.batchSize))));
+      }
+      if (vectors[0]) dim = vectors[0].length;
+      return vectors;
+    },
+    async dimension() {
+      if (dim === undefined) dim = (await embedder.embed(['dimension probe']))[0]!.length;
+      return dim;
+    },
+    get loaded() {
+      return loaded;
+    },
+    async close() {
+      await worker.terminate();
+    },
+  };
+  return embedder;
+}

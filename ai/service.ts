@@ -1,0 +1,154 @@
+import path from 'node:path';
+import type pg from 'pg';
+import type { Keyring } from '../collab/index.ts';
+import type { Logger } from '../server/index.ts';
+import { createAssistant, type Assistant } from './assistant.ts';
+import { createEmbedder, type Embedder } from './embedder.ts';
+import { createIndexer, type FileText, type Indexer } from './indexer.ts';
+import { startJobWorker, type JobWorker } from './job-worker.ts';
+import { createLlm, type Llm } from './llm.ts';
+import { startLocalChroma, type LocalChroma } from './local-chroma.ts';
+import { enqueue } from './queue.ts';
+import { openVectorStore, type VectorStore } from './vector-store.ts';
+
+export interface AiOptions {
+  pool: pg.Pool;
+  keyring: Keyring;
+  log: Logger;
+  dataDir: string;
+  /** AI_ENABLED: false starts nothing (search answers 503). */
+  enabled: boolean;
+  chromaUrl?: string;
+  modelsDir: string;
+  embeddingModel: string;
+  embeddingDtype: 'q8' | 'fp32';
+  embeddingBatch: number;
+  ollamaHost: string;
+  ollamaModel: string;
+  numCtx: number;
+  /** Work the indexing queue in this process. */
+  worker: boolean;
+  indexDebounceMs: number;
+  sweepIntervalSeconds: number;
+  readFileText(fileId: string): Promise<FileText | undefined>;
+}
+
+export interface AiHealth {
+  status: 'ok' | 'degraded' | 'off';
+  ollama: { reachable: boolean; model: string; model_present: boolean; error?: string };
+  chroma: { reachable: boolean; url: string | null; collection: string | null };
+  embedder: { model: string; loaded: boolean; dimension: number | null; error?: string };
+  queue: { queued: number; running: number; failed: number };
+}
+
+export interface Ai {
+  /** Search and answers need the embedder and Chroma; without them this says why. */
+  readonly unavailable: string | undefined;
+  readonly assistant: Assistant | undefined;
+  readonly llm: Llm;
+  readonly indexer: Indexer | undefined;
+  /** Queues a stored document for indexing (debounced by the queue's one-waiting-job rule). */
+  documentStored(channelId: string): void;
+  /** Reconciles Chroma with the database: queues every channel, drops chunks of channels that are gone. */
+  sweep(): Promise<void>;
+  /** Runs every due indexing job now (tests; `npm run ai:worker` runs the same loop). */
+  drain(): Promise<void>;
+  health(): Promise<AiHealth>;
+  close(): Promise<void>;
+}
+
+/**
+ * The AI part: the embedder (a worker thread), Chroma (CHROMA_URL, or a local one under DATA_DIR), the indexing
+ * queue's worker, and the assistant (search, answers, summaries) on Ollama. A part that cannot start turns AI
+ * off with one clear log line; the rest of the server runs.
+ */
+export async function startAi(options: AiOptions): Promise<Ai> {
+  const { log, pool } = options;
+  const llm = createLlm({ host: options.ollamaHost, model: options.ollamaModel, numCtx: options.numCtx });
+  let embedder: Embedder | undefined;
+  let local: LocalChroma | undefined;
+  let vectors: VectorStore | undefined;
+  let unavailable: string | undefined;
+  let dimension: number | null = null;
+  let chromaUrl: string | null = options.chromaUrl ?? null;
+  try {
+    if (!options.enabled) throw new Error('AI_ENABLED=false');
+    embedder = createEmbedder({
+      modelsDir: options.modelsDir, model: options.embeddingModel, dtype: options.embeddingDtype, batchSize: options.embeddingBatch,
+    });
+    dimension = await embedder.dimension();
+    if (!chromaUrl) {
+      local = await startLocalChroma(path.join(options.dataDir, 'chroma'), log);
+      chromaUrl = local.url;
+    }
+    vectors = await openVectorStore(chromaUrl, options.embeddingModel, dimension);
+  } catch (err) {
+    unavailable = `AI search is off: ${(err as Error).message}`;
+    log.warn({ reason: unavailable }, 'AI is off');
+    await embedder?.close();
+    await local?.stop();
+    embedder = undefined;
+  }
+
+  const indexer = embedder && vectors
+    ? createIndexer({ pool, keyring: options.keyring, vectors, embedder, readFileText: options.readFileText, log })
+    : undefined;
+  const assistant = embedder && vectors
+    ? createAssistant({ pool, keyring: options.keyring, vectors, embedder, llm })
+    : undefined;
+  const worker: JobWorker | undefined = indexer && options.worker
+    ? startJobWorker(pool, indexer, { pollMs: 500, maxAttempts: 5, staleAfterMs: 10 * 60_000 }, log)
+    : undefined;
+
+  async function sweep(): Promise<void> {
+    const { rows } = await pool.query<{ id: string }>(`SELECT id FROM channels WHERE type <> 'VOICE'`);
+    for (const { id } of rows) await enqueue(pool, { kind: 'index_document', channelId: id });
+    if (!vectors) return;
+    const live = new Set(rows.map((r) => r.id));
+    for (const id of await vectors.channelIds()) if (!live.has(id)) await vectors.deleteWhere({ channel_id: id });
+  }
+  const sweepTimer = worker
+    ? setInterval(() => sweep().catch((err) => log.error({ err }, 'AI sweep failed')), options.sweepIntervalSeconds * 1000)
+    : undefined;
+  sweepTimer?.unref();
+
+  return {
+    unavailable,
+    assistant,
+    llm,
+    indexer,
+    documentStored(channelId) {
+      enqueue(pool, { kind: 'index_document', channelId }, options.indexDebounceMs).catch((err) =>
+        log.warn({ err, channel_id: channelId }, 'could not queue a document for indexing'),
+      );
+    },
+    sweep,
+    drain: async () => worker?.drain(),
+    async health() {
+      const [ollama, queue, chromaUp] = await Promise.all([
+        llm.health(),
+        pool.query<{ queued: number; running: number; failed: number }>(
+          `SELECT count(*) FILTER (WHERE status = 'queued')::int AS queued, count(*) FILTER (WHERE status = 'running')::int AS running,
+                  count(*) FILTER (WHERE status = 'failed')::int AS failed FROM jobs WHERE kind IN ('index_document', 'index_file')`,
+        ),
+        vectors ? vectors.heartbeat() : Promise.resolve(false),
+      ]);
+      const ok = ollama.reachable && ollama.model_present && chromaUp && Boolean(embedder?.loaded);
+      return {
+        status: unavailable ? 'off' : ok ? 'ok' : 'degraded',
+        ollama: { ...ollama, model: llm.model },
+        chroma: { reachable: chromaUp, url: chromaUrl, collection: vectors?.collectionName ?? null },
+        embedder: {
+          model: options.embeddingModel, loaded: Boolean(embedder?.loaded), dimension, ...(unavailable ? { error: unavailable } : {}),
+        },
+        queue: queue.rows[0]!,
+      };
+    },
+    async close() {
+      clearInterval(sweepTimer);
+      await worker?.stop();
+      await embedder?.close();
+      await local?.stop();
+    },
+  };
+}
