@@ -11,3 +11,4 @@ export { createAccessCache, type AccessCache, type GroupView } from './workspace
 export { createScratchDatabase, type ScratchDatabase } from './db/scratch.ts';
 export { accessTokens, type AccessTokens } from './auth/tokens.ts';
 export { readFileText, rotateFileKeys, type FileText } from './files/store.ts';
+export { startAiFromConfig } from './ai/start.ts';

@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createCollab, keyringFromBase64, type Collab } from '../collab/index.ts';
 import { startCalls, type Calls } from '../sfu/index.ts';
-import { startAi, startBot, type Ai } from '../ai/index.ts';
+import { startBot, type Ai } from '../ai/index.ts';
+import { startAiFromConfig } from './ai/start.ts';
 import { hashPassword } from './auth/passwords.ts';
-import { readFileText } from './files/store.ts';
 import { createApp } from './app.ts';
 import { accessTokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
@@ -47,25 +47,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const tokens = accessTokens(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SECONDS);
     const registry = createRegistry();
     const keyring = keyringFromBase64(config.ENCRYPTION_KEY, config.ENCRYPTION_OLD_KEYS);
-    const ai = await startAi({
-      pool: database.pool,
-      keyring,
-      log,
-      dataDir: config.DATA_DIR,
-      enabled: config.AI_ENABLED,
-      chromaUrl: config.CHROMA_URL,
-      modelsDir: config.MODELS_DIR,
-      embeddingModel: config.EMBEDDING_MODEL,
-      embeddingDtype: config.EMBEDDING_DTYPE,
-      embeddingBatch: config.EMBEDDING_BATCH,
-      ollamaHost: config.OLLAMA_HOST,
-      ollamaModel: config.OLLAMA_MODEL,
-      numCtx: config.OLLAMA_NUM_CTX,
-      worker: config.AI_WORKER === 'in-process',
-      indexDebounceMs: config.AI_INDEX_DEBOUNCE_MS,
-      sweepIntervalSeconds: config.AI_SWEEP_INTERVAL_SECONDS,
-      readFileText: (fileId) => readFileText(database.pool, keyring, fileId),
-    });
+    const ai = await startAiFromConfig(config, database.pool, keyring, log);
     stops.push(() => ai.close());
     const collab = createCollab({
       registry,

@@ -1,0 +1,29 @@
+import type pg from 'pg';
+import { startAi, type Ai } from '../../ai/index.ts';
+import type { Keyring } from '../../collab/index.ts';
+import type { Config } from '../config.ts';
+import { readFileText } from '../files/store.ts';
+import type { Logger } from '../logger.ts';
+
+/** The AI part as the configuration describes it: in the server, or alone in `npm run ai:worker`. */
+export function startAiFromConfig(config: Config, pool: pg.Pool, keyring: Keyring, log: Logger, worker = config.AI_WORKER === 'in-process'): Promise<Ai> {
+  return startAi({
+    pool,
+    keyring,
+    log,
+    dataDir: config.DATA_DIR,
+    enabled: config.AI_ENABLED,
+    chromaUrl: config.CHROMA_URL,
+    modelsDir: config.MODELS_DIR,
+    embeddingModel: config.EMBEDDING_MODEL,
+    embeddingDtype: config.EMBEDDING_DTYPE,
+    embeddingBatch: config.EMBEDDING_BATCH,
+    ollamaHost: config.OLLAMA_HOST,
+    ollamaModel: config.OLLAMA_MODEL,
+    numCtx: config.OLLAMA_NUM_CTX,
+    worker,
+    indexDebounceMs: config.AI_INDEX_DEBOUNCE_MS,
+    sweepIntervalSeconds: config.AI_SWEEP_INTERVAL_SECONDS,
+    readFileText: (fileId) => readFileText(pool, keyring, fileId),
+  });
+}
