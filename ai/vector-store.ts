@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ChromaClient, type Collection, type Metadata, type Where } from 'chromadb';
 
 export type { Where };
@@ -49,7 +50,10 @@ const BATCH = 200;
  * changing EMBEDDING_MODEL indexes into a fresh collection (the sweep fills it).
  */
 export function collectionNameFor(model: string, dim: number): string {
-  return `chunks_${model.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}_${dim}`.slice(0, 60);
+  let slug = model.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  // Chroma names are at most 63 characters: a long model id keeps a hash of itself instead of its tail.
+  if (slug.length > 40) slug = `${slug.slice(0, 31)}-${createHash('sha256').update(model).digest('hex').slice(0, 8)}`;
+  return `chunks_${slug}_${dim}`;
 }
 
 export async function openVectorStore(url: string, model: string, dim: number): Promise<VectorStore> {
