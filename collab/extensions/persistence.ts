@@ -37,21 +37,24 @@ function isSyncStatus(frame: Uint8Array): boolean {
   return decoding.readVarUint(decoder) === SYNC_STATUS;
 }
 
-// The store of the update a connection's next acknowledgement is for. Hocuspocus handles one connection's
-// messages in order and sends each acknowledgement before it starts on the next message, so one slot suffices.
-const durableBefore = new WeakMap<Connection, Promise<void>>();
+// The appends of each connection's updates that have not finished yet. Hocuspocus may work on a connection's
+// next message before it has sent the previous one's acknowledgement, so an acknowledgement waits for every
+// append its connection has started, not for one in particular: acknowledgements carry no id, and waiting for
+// a later update's append too only delays it.
+const appending = new WeakMap<Connection, Set<Promise<void>>>();
 
 /**
- * Makes a connection's acknowledgements wait until the update they acknowledge is stored, keeping their order;
+ * Makes a connection's acknowledgements wait until the updates they acknowledge are stored, keeping their order;
  * everything else it sends goes out at once.
  */
 function holdAcknowledgements(connection: Connection): void {
   const send = connection.send.bind(connection);
+  const started = new Set<Promise<void>>();
+  appending.set(connection, started);
   let acks: Promise<void> = Promise.resolve();
   connection.send = (frame: Uint8Array) => {
     if (!isSyncStatus(frame)) return send(frame);
-    const stored = durableBefore.get(connection);
-    durableBefore.delete(connection);
+    const stored = Promise.all(started);
     acks = acks.then(() => stored).then(
       () => send(frame),
       () => {},
@@ -66,6 +69,9 @@ export function persistence(store: DocumentStore, log: Logger, compactAfter: Com
     const size = logSize.get(name) ?? { updates: 0, bytes: 0 };
     logSize.set(name, { updates: size.updates + 1, bytes: size.bytes + bytes });
   };
+
+  // Every append not finished yet, so shutdown can wait for them before the database closes.
+  const inFlight = new Set<Promise<void>>();
 
   return {
     extensionName: 'persistence',
@@ -101,11 +107,20 @@ export function persistence(store: DocumentStore, log: Logger, compactAfter: Com
       // The update is applied and relayed to the other clients at once; only its acknowledgement waits for
       // the database (see holdAcknowledgements). If storing fails, the connection closes unacknowledged and
       // the client sends the update again when it reconnects.
-      durableBefore.set(connection, stored);
-      stored.catch((err) => {
-        log.error({ err, document: documentName }, 'storing an update failed: closing the connection');
-        connection.close({ code: 4500, reason: 'storage failed' });
-      });
+      const started = appending.get(connection);
+      started?.add(stored);
+      inFlight.add(stored);
+      stored.then(
+        () => {
+          started?.delete(stored);
+          inFlight.delete(stored);
+        },
+        (err) => {
+          inFlight.delete(stored);
+          log.error({ err, document: documentName }, 'storing an update failed: closing the connection');
+          connection.close({ code: 4500, reason: 'storage failed' });
+        },
+      );
     },
 
     async onStoreDocument({ documentName }) {
@@ -118,6 +133,10 @@ export function persistence(store: DocumentStore, log: Logger, compactAfter: Com
 
     async afterUnloadDocument({ documentName }) {
       logSize.delete(documentName);
+    },
+
+    async onDestroy() {
+      await Promise.allSettled([...inFlight]);
     },
 
     /** Server-side changes are stored by Collab.change; they count towards compaction too. */
