@@ -36,7 +36,7 @@ export interface AiOptions {
 export interface AiHealth {
   status: 'ok' | 'degraded' | 'off';
   ollama: { reachable: boolean; model: string; model_present: boolean; error?: string };
-  chroma: { reachable: boolean; url: string | null; collection: string | null };
+  chroma: { reachable: boolean; url: string | null; collection: string | null; chunks: number | null };
   embedder: { model: string; loaded: boolean; dimension: number | null; error?: string };
   queue: { queued: number; running: number; failed: number };
 }
@@ -133,11 +133,12 @@ export async function startAi(options: AiOptions): Promise<Ai> {
         ),
         vectors ? vectors.heartbeat() : Promise.resolve(false),
       ]);
+      const chunks = chromaUp && vectors ? await vectors.count() : null;
       const ok = ollama.reachable && ollama.model_present && chromaUp && Boolean(embedder?.loaded);
       return {
         status: unavailable ? 'off' : ok ? 'ok' : 'degraded',
         ollama: { ...ollama, model: llm.model },
-        chroma: { reachable: chromaUp, url: chromaUrl, collection: vectors?.collectionName ?? null },
+        chroma: { reachable: chromaUp, url: chromaUrl, collection: vectors?.collectionName ?? null, chunks },
         embedder: {
           model: options.embeddingModel, loaded: Boolean(embedder?.loaded), dimension, ...(unavailable ? { error: unavailable } : {}),
         },

@@ -236,6 +236,26 @@ describe('AI search over live documents', () => {
     }
   });
 
+  it('the sweep drops the chunks of channels that are gone and re-queues the rest', async () => {
+    const gone = await setUpTeam(server, ['TEXT']);
+    const c = await connect(server, gone.channels.TEXT!, gone.member.token);
+    chat.postMessage(c.doc, { author_id: gone.member.id, text: 'A channel about to disappear' });
+    await c.saved();
+    c.close();
+    const chunks = async () => (await server.call('GET', '/api/ai/health', { token: a.member.token })).body.chroma.chunks as number;
+    await indexed(async () => {
+      assert.match((await search(gone.member.token, { query: 'channel about to disappear' })).sources[0]?.text ?? '', /disappear/);
+    });
+    const before = await chunks();
+    await server.database.pool.query('DELETE FROM channels WHERE id = $1', [gone.channels.TEXT]);
+    await server.ai.sweep();
+    assert.equal(await chunks(), before - 1);
+    const queued = await server.database.pool.query(`SELECT count(*)::int AS n FROM jobs WHERE kind = 'index_document'`);
+    assert.ok(queued.rows[0].n >= 4, 'every remaining channel is queued again');
+    await server.ai.drain();
+    assert.equal(await chunks(), before - 1, 'nothing else changed');
+  });
+
   it('reports its health, and with Ollama down still returns sources with a clear error', async () => {
     const health = await server.call('GET', '/api/ai/health', { token: a.member.token });
     assert.equal(health.status, 200);

@@ -43,7 +43,7 @@ export const AiHealth = z
   .object({
     status: z.enum(['ok', 'degraded', 'off']),
     ollama: z.object({ reachable: z.boolean(), model: z.string(), model_present: z.boolean(), error: z.string().optional() }),
-    chroma: z.object({ reachable: z.boolean(), url: z.string().nullable(), collection: z.string().nullable() }),
+    chroma: z.object({ reachable: z.boolean(), url: z.string().nullable(), collection: z.string().nullable(), chunks: z.number().int().nullable() }),
     embedder: z.object({ model: z.string(), loaded: z.boolean(), dimension: z.number().nullable(), error: z.string().optional() }),
     queue: z.object({ queued: z.number().int(), running: z.number().int(), failed: z.number().int() }),
   })
