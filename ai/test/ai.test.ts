@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import * as Y from 'yjs';
 import { chat, kanban, page, tasks } from '../../collab/index.ts';
 import { connect, type Client } from '../../collab/test/clients.ts';
 import { eventually, setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
@@ -26,6 +27,7 @@ before(async () => {
   server = await startTestServer({
     AI_ENABLED: 'true', MODELS_DIR: model.modelsDir, EMBEDDING_MODEL: model.name, EMBEDDING_DTYPE: 'q8',
     OLLAMA_HOST: ollama.url, OLLAMA_MODEL: 'llama3.2:1b', OLLAMA_NUM_CTX: '2048', AI_INDEX_DEBOUNCE_MS: '0',
+    DATA_RETENTION_DAYS: '30', RETENTION_INTERVAL_SECONDS: '1',
   });
   a = await setUpTeam(server, ['TEXT', 'DOC', 'TODO', 'KANBAN']);
   b = await setUpTeam(server, ['TEXT']);
@@ -116,6 +118,25 @@ describe('AI search over live documents', () => {
     await indexed(async () => {
       const all = (await search(a.member.token, { query: 'quarterly offsite Porto', top_k: 20 })).sources.map((s) => s.text).join('\n');
       assert.doesNotMatch(all, /offsite/);
+    });
+  });
+
+  it('messages expired by retention leave Chroma too', async () => {
+    const c = await client(a, 'TEXT');
+    const m = chat.postMessage(c.doc, { author_id: a.member.id, text: 'The old wifi password was hunter two' });
+    await c.saved();
+    await indexed(async () => {
+      assert.match((await search(a.member.token, { query: 'old wifi password', top_k: 1 })).sources[0]?.text ?? '', /wifi/);
+    });
+    // Backdated past DATA_RETENTION_DAYS: the next retention pass deletes it and stores the document.
+    c.doc.getArray<Y.Map<unknown>>('messages').forEach((entry) => {
+      if (entry.get('id') === m.id) entry.set('created_at', new Date(Date.now() - 40 * 86_400_000).toISOString());
+    });
+    await c.saved();
+    await indexed(async () => {
+      assert.ok(!chat.readMessages(c.doc).some((x) => x.id === m.id), 'retention removed it');
+      const all = (await search(a.member.token, { query: 'old wifi password hunter', top_k: 50 })).sources;
+      assert.ok(all.every((s) => !/wifi/.test(s.text)), 'and its chunk is gone');
     });
   });
 
