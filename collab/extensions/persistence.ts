@@ -29,6 +29,8 @@ export interface CompactionThresholds {
 }
 
 const SYNC_STATUS = 8;
+/** Attempts to store one update (about 8 s in all) before its connection is closed. */
+const RETRIES = 5;
 
 /** Whether an outgoing Hocuspocus frame is a SyncStatus (the acknowledgement of an update). */
 function isSyncStatus(frame: Uint8Array): boolean {
@@ -72,6 +74,29 @@ export function persistence(store: DocumentStore, log: Logger, compactAfter: Com
 
   // Every append not finished yet, so shutdown can wait for them before the database closes.
   const inFlight = new Set<Promise<void>>();
+  // Documents holding an update whose append failed for good; their next store writes their whole state.
+  const unstored = new Set<string>();
+
+  /**
+   * Stores a client's update. It is already in the live document, so a client that reconnects will not send it
+   * again (the server's state vector has it): a failed append is retried, then the document's whole state (which
+   * contains it) is written instead; only when that fails too is the document marked for its next store.
+   */
+  async function durably(name: string, update: Uint8Array, document: Y.Doc): Promise<void> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < RETRIES; attempt++) {
+      try {
+        await store.append(name, attempt === 0 ? update : Y.encodeStateAsUpdate(document));
+        return;
+      } catch (err) {
+        lastError = err;
+        log.warn({ err, document: name, attempt }, 'storing an update failed: retrying');
+        await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
+      }
+    }
+    unstored.add(name);
+    throw lastError;
+  }
 
   return {
     extensionName: 'persistence',
@@ -102,11 +127,11 @@ export function persistence(store: DocumentStore, log: Logger, compactAfter: Com
 
     async beforeSync({ connection, documentName, type, payload }) {
       if (!carriesUpdate(type) || connection.readOnly || isEmptyUpdate(payload)) return;
-      const stored = store.append(documentName, payload);
+      const stored = durably(documentName, payload, connection.document);
       grow(documentName, payload.length);
       // The update is applied and relayed to the other clients at once; only its acknowledgement waits for
-      // the database (see holdAcknowledgements). If storing fails, the connection closes unacknowledged and
-      // the client sends the update again when it reconnects.
+      // the database (see holdAcknowledgements). If storing fails for good, the connection closes
+      // unacknowledged and the document stays marked until its whole state is stored.
       const started = appending.get(connection);
       started?.add(stored);
       inFlight.add(stored);
@@ -123,7 +148,12 @@ export function persistence(store: DocumentStore, log: Logger, compactAfter: Com
       );
     },
 
-    async onStoreDocument({ documentName }) {
+    async onStoreDocument({ documentName, document }) {
+      if (unstored.has(documentName)) {
+        await store.append(documentName, Y.encodeStateAsUpdate(document));
+        unstored.delete(documentName);
+        log.info({ document: documentName }, 'stored the whole state of a document after a failed append');
+      }
       const size = logSize.get(documentName);
       if (!size || (size.updates < compactAfter.updates && size.bytes < compactAfter.bytes)) return;
       const result = await store.compact(documentName);
@@ -133,6 +163,8 @@ export function persistence(store: DocumentStore, log: Logger, compactAfter: Com
 
     async afterUnloadDocument({ documentName }) {
       logSize.delete(documentName);
+      // Reloaded from storage, the document lacks the unstored update, so its client sends it again on sync.
+      unstored.delete(documentName);
     },
 
     async onDestroy() {

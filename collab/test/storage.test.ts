@@ -62,4 +62,26 @@ describe('document storage', () => {
     assert.match(metrics.body, /collab_documents_loaded 0/);
     assert.match(metrics.body, /collab_connections 0/);
   });
+
+  it('an update whose append fails is stored once the database takes it again, and acknowledged only then', async () => {
+    const team = await setUpTeam(server, ['DOC']);
+    const name = team.channels.DOC!;
+    const writer = await connect(server, name, team.member.token);
+    const pool = server.database.pool;
+    // The table vanishing makes every INSERT fail, as a database outage would.
+    await pool.query('ALTER TABLE document_updates RENAME TO document_updates_away');
+    try {
+      writer.doc.getText('t').insert(0, 'kept through a storage hiccup');
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      assert.ok(writer.provider.unsyncedChanges > 0, 'not acknowledged while it is not stored');
+    } finally {
+      await pool.query('ALTER TABLE document_updates_away RENAME TO document_updates');
+    }
+    await writer.saved(15_000);
+    writer.close();
+    server = await server.restart({ COLLAB_COMPACT_AFTER: '5' });
+    const reader = await connect(server, name, team.member.token);
+    assert.equal(reader.doc.getText('t').toString(), 'kept through a storage hiccup');
+    reader.close();
+  });
 });
