@@ -10,6 +10,7 @@ import { createScratchDatabase, type ScratchDatabase } from '../../server/index.
 import { loadTrace, replay } from '../../collab/test/traces.ts';
 import { envInt, inBatches, serverEnv, setUp } from '../shared/setup.ts';
 import { childProcesses, runBench, type Child } from '../shared/child.ts';
+import { median, percentile, round } from '../shared/stats.ts';
 import { acked, collabUrl, connect, type BenchClient } from './clients.ts';
 
 const TARGET_P99_RATIO = 1.5;
@@ -32,11 +33,6 @@ const rounds = envInt('BENCH_ROUNDS', 3);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-const round = (n: number, digits = 2) => Number(n.toFixed(digits));
-
-/** Nearest-rank percentile of an ascending list. */
-const percentile = (sorted: number[], q: number) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? NaN;
-const median = (list: number[]) => percentile([...list].sort((a, b) => a - b), 0.5);
 
 interface Target {
   name: 'ours' | 'bare';

@@ -10,6 +10,7 @@ import type { TestServer } from '../../server/test/harness.ts';
 import { joinCall, rtcConnect, type RtcClient } from '../../sfu/test/rtc-client.ts';
 import { childProcesses, runBench, type Child } from '../shared/child.ts';
 import { envInt, serverEnv, setUp } from '../shared/setup.ts';
+import { round } from '../shared/stats.ts';
 import { cpuSeconds, rssBytes, startLoad, udpDrops, type Load, type Mark } from './load.ts';
 
 const TARGET_RATIO = 0.9;
@@ -34,7 +35,6 @@ const tries = envInt('BENCH_TRIES', 2);
 const cpuLimitPct = envInt('BENCH_CPU_LIMIT', 90);
 const minDeliveredPct = envInt('BENCH_MIN_DELIVERED', 99);
 const here = path.dirname(fileURLToPath(import.meta.url));
-const round = (n: number, digits = 2) => Number(n.toFixed(digits));
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 interface Step {
