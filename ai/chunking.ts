@@ -18,10 +18,11 @@ export interface ChunkText {
 }
 
 /**
- * A chunk's length bound, in words. MiniLM was trained on 256 tokens and truncates beyond; English runs about 1.3
- * tokens per word, so 150 words stay inside with room for punctuation and rare words split into pieces.
+ * A chunk's length bound, in words. MiniLM was trained on 256 tokens and truncates beyond; English prose runs
+ * about 1.3 tokens per word, but chat lines carry names and times that split into many pieces, so 120 words
+ * leave room for them.
  */
-export const MAX_WORDS = 150;
+export const MAX_WORDS = 120;
 const MAX_CHARS = 1200;
 
 const words = (text: string) => text.split(/\s+/).filter(Boolean);

@@ -22,13 +22,14 @@ async function freePort(): Promise<number> {
 
 /**
  * A Chroma server from the npm package's CLI, storing under `dir`, for running without CHROMA_URL. It is a child
- * of this process: stopped with it, and killed if this process dies (stdin closes).
+ * of this process, stopped with it, and killed when this process exits. (The CLI does not watch its stdin, so a
+ * `kill -9` of this process leaves it running: a supervisor should stop the process group.)
  */
 export async function startLocalChroma(dir: string, log: Logger, timeoutMs = 30_000): Promise<LocalChroma> {
   await mkdir(dir, { recursive: true });
   const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [chromaCli, 'run', '--path', dir, '--host', '127.0.0.1', '--port', String(port)], {
-    stdio: ['pipe', 'ignore', 'pipe'],
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
@@ -48,9 +49,12 @@ export async function startLocalChroma(dir: string, log: Logger, timeoutMs = 30_
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   log.info({ url, path: dir }, 'local chroma started');
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   return {
     url,
     async stop() {
+      process.off('exit', killOnExit);
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
