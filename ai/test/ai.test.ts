@@ -277,6 +277,28 @@ describe('AI search over live documents', () => {
     assert.equal(await chunks(), before - 1, 'nothing else changed');
   });
 
+  it('summarizes a long chat by map-reduce: parts that fit the context, then their summaries together', async () => {
+    const team = await setUpTeam(server, ['TEXT']);
+    const c = await connect(server, team.channels.TEXT!, team.member.token);
+    open.push(c);
+    for (let i = 0; i < 40; i++) {
+      const words = Array.from({ length: 60 }, (_, w) => `topic${i}word${w}`).join(' ');
+      chat.postMessage(c.doc, { author_id: team.member.id, text: `Status ${i}: ${words}` });
+    }
+    await c.saved();
+    const before = ollama.requests.filter((r) => r.path === '/api/chat').length;
+    const res = await server.call('POST', `/api/ai/summarize/${team.channels.TEXT}`, { token: team.member.token });
+    assert.equal(res.status, 200);
+    assert.ok(res.body.parts >= 2, `parts: ${res.body.parts}`);
+    const calls = ollama.requests.filter((r) => r.path === '/api/chat').slice(before);
+    assert.ok(calls.length > res.body.parts, 'one call per part, then at least one to combine them');
+    // Every call fits the context window it asked for.
+    for (const call of calls) {
+      assert.ok(JSON.stringify(call.body!.messages).length / 4 < 2048, 'within OLLAMA_NUM_CTX');
+      assert.equal(call.body!.options?.num_ctx, 2048);
+    }
+  });
+
   it('reports its health, and with Ollama down still returns sources with a clear error', async () => {
     const health = await server.call('GET', '/api/ai/health', { token: a.member.token });
     assert.equal(health.status, 200);
