@@ -76,7 +76,11 @@ export async function startAi(options: AiOptions): Promise<Ai> {
     embedder = createEmbedder({
       modelsDir: options.modelsDir, model: options.embeddingModel, dtype: options.embeddingDtype, batchSize: options.embeddingBatch,
     });
-    dimension = await embedder.dimension();
+    dimension = await embedder.dimension().catch((err: Error) => {
+      throw new Error(
+        `the embedding model ${options.embeddingModel} is not in ${options.modelsDir} and could not be loaded or downloaded (${err.message})`,
+      );
+    });
     if (!chromaUrl) {
       local = await startLocalChroma(path.join(options.dataDir, 'chroma'), log);
       chromaUrl = local.url;
