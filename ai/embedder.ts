@@ -62,9 +62,13 @@ export function createEmbedder(options: EmbedderOptions): Embedder {
   const embedder: Embedder = {
     model: options.model,
     async embed(texts) {
-      const vectors: number[][] = [];
-      for (let i = 0; i < texts.length; i += options.batchSize) {
-        vectors.push(...(await call(texts.slice(i, i + options.batchSize))));
+      // A batch is padded to its longest text: batching texts of similar length wastes less compute.
+      const order = texts.map((_, i) => i).sort((x, y) => texts[x]!.length - texts[y]!.length);
+      const vectors: number[][] = new Array(texts.length);
+      for (let i = 0; i < order.length; i += options.batchSize) {
+        const batch = order.slice(i, i + options.batchSize);
+        const out = await call(batch.map((j) => texts[j]!));
+        batch.forEach((j, k) => (vectors[j] = out[k]!));
       }
       if (vectors[0]) dim = vectors[0].length;
       return vectors;
