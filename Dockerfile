@@ -10,7 +10,7 @@ RUN apt-get update \
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
 
-COPY scripts/install-mediasoup-worker.sh scripts/
+COPY scripts/install-mediasoup-worker.sh scripts/apt-install.sh scripts/
 RUN bash scripts/install-mediasoup-worker.sh && rm -rf /var/lib/apt/lists/*
 
 COPY . .

@@ -6,6 +6,8 @@
 set -euo pipefail
 
 log() { printf '[install-mediasoup-worker] %s\n' "$*"; }
+# shellcheck source=apt-install.sh
+source "$(dirname "$0")/apt-install.sh"
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 dest="$root/.cache/mediasoup-worker"
@@ -14,16 +16,7 @@ libs=(libsrtp2-1 libusrsctp2 libuv1 libssl3)
 
 missing=()
 for lib in "${libs[@]}"; do dpkg -s "$lib" >/dev/null 2>&1 || missing+=("$lib"); done
-if ((${#missing[@]})); then
-  if [[ $(id -u) -ne 0 ]]; then
-    log "missing system libraries: ${missing[*]}; run this script as root (or: sudo apt-get install ${missing[*]})"
-    exit 1
-  fi
-  log "installing: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+apt_install install-mediasoup-worker ${missing[@]+"${missing[@]}"}
 
 # The worker answers --version only through its channel, so "runs" means: it starts and finds its libraries.
 runs() { [[ -x $bin ]] && ! ldd "$bin" | grep -q 'not found'; }

@@ -4,6 +4,8 @@
 set -euo pipefail
 
 log() { printf '[install-test-deps] %s\n' "$*"; }
+# shellcheck source=apt-install.sh
+source "$(dirname "$0")/apt-install.sh"
 
 packages=()
 command -v pg_ctlcluster >/dev/null 2>&1 || packages+=(postgresql)
@@ -14,16 +16,7 @@ command -v chromium >/dev/null 2>&1 || packages+=(chromium)
 command -v turnserver >/dev/null 2>&1 || packages+=(coturn)
 command -v openssl >/dev/null 2>&1 || packages+=(openssl)
 
-if ((${#packages[@]})); then
-  if [[ $(id -u) -ne 0 ]]; then
-    log "missing system packages: ${packages[*]}; run this script as root (or: sudo apt-get install ${packages[*]})"
-    exit 1
-  fi
-  log "installing: ${packages[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${packages[@]}"
-fi
+apt_install install-test-deps ${packages[@]+"${packages[@]}"}
 
 # PostgreSQL on 127.0.0.1:5432, with the postgres role trusted from loopback (a test machine's setup).
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
