@@ -1,5 +1,6 @@
 // REST on the live documents: REST changes reach connected clients at once, and REST reads what clients wrote.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import { chat, kanban, tasks } from '../index.ts';
@@ -154,7 +155,7 @@ describe('kanban over REST', () => {
     const renamed = await server.call('PUT', `/api/kanban/cards/${c1.id}`, { token: team.member.token, json: { content: 'uno' } });
     assert.equal(renamed.body.content, 'uno');
     const toNowhere = await server.call('PUT', `/api/kanban/cards/${c1.id}/move`, {
-      token: team.member.token, json: { column_id: 'no-such-column', new_order: 0 },
+      token: team.member.token, json: { column_id: randomUUID(), new_order: 0 },
     });
     assert.equal(toNowhere.status, 404);
   });

@@ -32,7 +32,7 @@ export const UpdateTaskRequest = z
   .refine((b) => Object.keys(b).length > 0, 'change at least one field')
   .openapi('UpdateTaskRequest');
 
-export const ItemParams = z.strictObject({ id: Text().min(1).max(200) });
+export const ItemParams = z.strictObject({ id: Uuid });
 
 export const Card = z
   .object({ id: z.string(), content: z.string(), column_id: z.string(), order: z.string() })
@@ -53,7 +53,7 @@ export const CreateCardRequest = z
 export const UpdateCardRequest = z.strictObject({ content: Content }).openapi('UpdateCardRequest');
 
 export const MoveCardRequest = z
-  .strictObject({ column_id: Text().min(1).max(200), new_order: Position })
+  .strictObject({ column_id: Uuid, new_order: Position })
   .openapi('MoveCardRequest');
 
 export interface PageNodeShape {
