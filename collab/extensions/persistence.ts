@@ -2,7 +2,9 @@ import type { Connection, Extension } from '@hocuspocus/server';
 import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
 import type { Logger } from '../../server/index.ts';
-import type { DocumentStore } from '../storage/document-store.ts';
+import type { DocumentStore, WriteRecord } from '../storage/document-store.ts';
+import type { CollabContext } from './access.ts';
+import type { WriteRules } from './write-rules.ts';
 import { carriesUpdate } from './sync-messages.ts';
 
 /** An update with no structs and no deletions, as a client with nothing new sends after syncing. */
@@ -15,7 +17,8 @@ export class StorageUnavailable extends Error {
 }
 
 /**
- * Durable documents. A client's update is appended to the log as it arrives, and the server's acknowledgement
+ * Durable documents. A client's update is applied under the write rules as it arrives and what the document took
+ * of it is appended to the log, with who wrote it; the server's acknowledgement
  * of it (SyncStatus, which clears the provider's unsynced changes) is held back until the append has
  * committed, so an acknowledged update is always stored, while other clients see it without that wait. (Changes made
  * on the server are stored by `Collab.change` itself.) Updates relayed from other instances are not stored
@@ -64,7 +67,15 @@ function holdAcknowledgements(connection: Connection): void {
   };
 }
 
-export function persistence(store: DocumentStore, log: Logger, compactAfter: CompactionThresholds): Extension {
+/** The attribution of a row the server writes on its own (a whole state, after failed appends). */
+const serverWrite: WriteRecord = { userId: null, inserted: [], deleted: [], newClients: [] };
+
+export function persistence(
+  store: DocumentStore,
+  rules: WriteRules,
+  log: Logger,
+  compactAfter: CompactionThresholds,
+): Extension {
   // Per document: updates and bytes in the log since the last compaction.
   const logSize = new Map<string, { updates: number; bytes: number }>();
   const grow = (name: string, bytes: number) => {
@@ -82,11 +93,11 @@ export function persistence(store: DocumentStore, log: Logger, compactAfter: Com
    * again (the server's state vector has it): a failed append is retried, then the document's whole state (which
    * contains it) is written instead; only when that fails too is the document marked for its next store.
    */
-  async function durably(name: string, update: Uint8Array, document: Y.Doc): Promise<void> {
+  async function durably(name: string, update: Uint8Array, document: Y.Doc, write: WriteRecord): Promise<void> {
     let lastError: unknown;
     for (let attempt = 0; attempt < RETRIES; attempt++) {
       try {
-        await store.append(name, attempt === 0 ? update : Y.encodeStateAsUpdate(document));
+        await store.append(name, attempt === 0 ? update : Y.encodeStateAsUpdate(document), write);
         return;
       } catch (err) {
         lastError = err;
@@ -127,8 +138,11 @@ export function persistence(store: DocumentStore, log: Logger, compactAfter: Com
 
     async beforeSync({ connection, documentName, type, payload }) {
       if (!carriesUpdate(type) || connection.readOnly || isEmptyUpdate(payload)) return;
-      const stored = durably(documentName, payload, connection.document);
-      grow(documentName, payload.length);
+      // Applied here under the write rules (Hocuspocus then applies nothing); what the document took is stored.
+      const write = await rules.apply(connection as Connection<CollabContext>, payload);
+      if (!write) return;
+      const stored = durably(documentName, write.applied, connection.document, write);
+      grow(documentName, write.applied.length);
       // The update is applied and relayed to the other clients at once; only its acknowledgement waits for
       // the database (see holdAcknowledgements). If storing fails for good, the connection closes
       // unacknowledged and the document stays marked until its whole state is stored.
@@ -150,7 +164,7 @@ export function persistence(store: DocumentStore, log: Logger, compactAfter: Com
 
     async onStoreDocument({ documentName, document }) {
       if (unstored.has(documentName)) {
-        await store.append(documentName, Y.encodeStateAsUpdate(document));
+        await store.append(documentName, Y.encodeStateAsUpdate(document), serverWrite);
         unstored.delete(documentName);
         log.info({ document: documentName }, 'stored the whole state of a document after a failed append');
       }

@@ -1,16 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
+import { messageIndex } from './message-index.ts';
 import { bool, str } from './read.ts';
 
 /**
  * TEXT and DM channels: `messages` Y.Array of Y.Map {id, author_id, text (Y.Text), created_at, edited_at?,
- * parent_id? (thread), deleted?, reactions (Y.Map emoji → Y.Map user_id → true)}. Times are ISO strings.
+ * parent_id? (thread), deleted?, reactions (Y.Map emoji → Y.Map user_id → true), received_at}. Times are ISO
+ * strings. `created_at` is the writer's claim; `received_at` is written by the server when it first receives the
+ * message (the write rules refuse it from clients), and retention goes by it.
  */
 export interface Message {
   id: string;
   author_id: string;
   text: string;
   created_at: string;
+  /** When the server first received the message (null for messages stored before it recorded this). */
+  received_at: string | null;
   edited_at: string | null;
   parent_id: string | null;
   deleted: boolean;
@@ -44,6 +48,7 @@ function readMessage(m: unknown): Message | undefined {
     author_id,
     text: deleted ? '' : (str(map, 'text') ?? ''),
     created_at,
+    received_at: str(map, 'received_at') ?? null,
     edited_at: str(map, 'edited_at') ?? null,
     parent_id: str(map, 'parent_id') ?? null,
     deleted,
@@ -56,24 +61,43 @@ export function readMessages(doc: Y.Doc): Message[] {
   return messagesOf(doc).toArray().flatMap((m) => readMessage(m) ?? []);
 }
 
-function findMap(doc: Y.Doc, id: string): Y.Map<unknown> | undefined {
-  for (const m of messagesOf(doc)) {
-    if (m instanceof Y.Map && m.get('id') === id) return m as Y.Map<unknown>;
-  }
-  return undefined;
+const findMap = (doc: Y.Doc, id: string): Y.Map<unknown> | undefined => messageIndex(doc).get(id);
+
+/** The message with this id, if the channel has it. */
+export function readMessageById(doc: Y.Doc, id: string): Message | undefined {
+  return readMessage(findMap(doc, id));
 }
 
-export function postMessage(
-  doc: Y.Doc,
-  fields: { author_id: string; text: string; parent_id?: string | null; created_at?: Date },
-): Message {
+export interface NewMessage {
+  author_id: string;
+  text: string;
+  parent_id?: string | null;
+  created_at?: Date;
+}
+
+/** A new message as a client writes it (the server adds `received_at`). */
+function messageMap(fields: NewMessage): Y.Map<unknown> {
   const m = new Y.Map<unknown>();
-  m.set('id', randomUUID());
+  m.set('id', crypto.randomUUID());
   m.set('author_id', fields.author_id);
   m.set('text', new Y.Text(fields.text));
   m.set('created_at', (fields.created_at ?? new Date()).toISOString());
   if (fields.parent_id) m.set('parent_id', fields.parent_id);
   m.set('reactions', new Y.Map());
+  return m;
+}
+
+/** Appends a message as a client does: the server's write rules check it and add `received_at`. */
+export function writeMessage(doc: Y.Doc, fields: NewMessage): Message {
+  const m = messageMap(fields);
+  messagesOf(doc).push([m]);
+  return readMessage(m)!;
+}
+
+/** Appends a message on the server (REST, the AI), which records its own receipt time at once. */
+export function postMessage(doc: Y.Doc, fields: NewMessage): Message {
+  const m = messageMap(fields);
+  m.set('received_at', new Date().toISOString());
   messagesOf(doc).push([m]);
   return readMessage(m)!;
 }
@@ -125,7 +149,7 @@ export function react(doc: Y.Doc, id: string, emoji: string, userId: string, on:
 }
 
 /**
- * Removes messages created before `cutoff` (at most `limit` of them), for retention: the entries are deleted
+ * Removes messages received before `cutoff` (at most `limit` of them), for retention: the entries are deleted
  * from the array, so after compaction their text is gone from storage. Returns how many were removed.
  */
 export function removeMessagesBefore(doc: Y.Doc, cutoff: Date, limit: number): number {
@@ -134,8 +158,10 @@ export function removeMessagesBefore(doc: Y.Doc, cutoff: Date, limit: number): n
   let removed = 0;
   for (let i = messages.length - 1; i >= 0 && removed < limit; i--) {
     const m = messages.get(i);
-    const created = m instanceof Y.Map ? m.get('created_at') : undefined;
-    if (typeof created === 'string' && created < cut) {
+    // The server's own time where it has one: a client's created_at is a claim (a date far in the future would
+    // keep a message forever).
+    const received = m instanceof Y.Map ? (m.get('received_at') ?? m.get('created_at')) : undefined;
+    if (typeof received === 'string' && received < cut) {
       messages.delete(i, 1);
       removed++;
     }

@@ -17,6 +17,17 @@ export interface CompactionResult {
   snapshotBytes: number;
 }
 
+/** Who wrote an appended update (null: the server on its own), and the Yjs item ids it made and deleted. */
+export interface WriteRecord {
+  userId: string | null;
+  /** [client, first clock, end clock] */
+  inserted: [number, number, number][];
+  /** [client, clock, length] */
+  deleted: [number, number, number][];
+  /** Yjs client ids the writer used for the first time in this document. */
+  newClients: number[];
+}
+
 interface Row {
   id?: string;
   key_id: string;
@@ -31,11 +42,26 @@ interface Row {
 export function createDocumentStore(pool: pg.Pool, keyring: Keyring, compactionBatch = 5000) {
   const open = (name: string, row: Row) => keyring.open({ keyId: row.key_id, payload: row.payload }, name);
 
-  async function append(name: string, update: Uint8Array, db: pg.Pool | pg.PoolClient = pool): Promise<void> {
+  /**
+   * Appends an update to the log, with who wrote it: the update, its attribution and the writer's new client ids
+   * are one statement, so they commit together.
+   */
+  async function append(name: string, update: Uint8Array, write: WriteRecord): Promise<void> {
     const sealed = keyring.seal(update, name);
-    await db.query('INSERT INTO document_updates (document_name, key_id, payload) VALUES ($1, $2, $3)', [
-      name, sealed.keyId, sealed.payload,
-    ]);
+    await pool.query(
+      `WITH logged AS (
+         INSERT INTO document_updates (document_name, key_id, payload) VALUES ($1, $2, $3)
+       ), attributed AS (
+         INSERT INTO document_writes (document_name, user_id, bytes, inserted, deleted) VALUES ($1, $4, $5, $6, $7)
+       )
+       INSERT INTO document_clients (document_name, client_id, user_id)
+       SELECT $1, client, $4 FROM unnest($8::bigint[]) AS client
+       ON CONFLICT DO NOTHING`,
+      [
+        name, sealed.keyId, sealed.payload, write.userId, update.length, JSON.stringify(write.inserted),
+        JSON.stringify(write.deleted), write.newClients.map(String),
+      ],
+    );
   }
 
   async function load(name: string): Promise<StoredState> {

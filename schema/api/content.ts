@@ -2,6 +2,27 @@ import { z, Text, Uuid } from './common.ts';
 
 const Position = z.number().int().min(0).max(1_000_000).openapi({ description: '0-based position in the list' });
 const Content = Text().trim().min(1).max(10_000);
+const ColumnTitle = Text().trim().min(1).max(200);
+
+// The fields of tasks, columns and cards as they are stored in a channel's Yjs document. REST requests are built
+// from the same parts, and the write rules check what a client writes into a document against these, so both
+// paths accept exactly the same values.
+/** An id inside a document: a lower-case UUID, as REST writes them (so ids compare equal as strings). */
+export const DocumentId = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'a lower-case UUID');
+/** A fractional order key (base 62, as `fractional-indexing` makes them). */
+export const OrderKey = z.string().min(1).max(200).regex(/^[0-9A-Za-z]+$/, 'a fractional order key');
+export const StoredTask = z.strictObject({
+  content: Content,
+  is_completed: z.boolean(),
+  assignee_id: DocumentId.nullable(),
+  order: OrderKey,
+});
+/** A page's title (its `meta.title`). */
+export const PageTitle = Text().trim().max(200);
+/** A chat message's text. */
+export const MessageText = Text().max(10_000);
+export const StoredColumn = z.strictObject({ title: ColumnTitle, order: OrderKey });
+export const StoredCard = z.strictObject({ content: Content, column_id: DocumentId, order: OrderKey });
 
 export const Task = z
   .object({
@@ -43,7 +64,7 @@ export const Column = z.object({ id: z.string(), title: z.string(), order: z.str
 export const Board = z.object({ columns: z.array(Column.extend({ cards: z.array(Card) })) }).openapi('Board');
 
 export const CreateColumnRequest = z
-  .strictObject({ title: Text().trim().min(1).max(200), position: Position.optional() })
+  .strictObject({ title: ColumnTitle, position: Position.optional() })
   .openapi('CreateColumnRequest');
 
 export const CreateCardRequest = z
@@ -88,7 +109,7 @@ export const Page = z
 
 export const PutPageRequest = z
   .strictObject({
-    title: Text().trim().max(200).optional(),
+    title: PageTitle.optional(),
     content: PageNode.optional(),
     text: Text().max(1_000_000).optional(),
     markdown: Text().max(1_000_000).optional(),
@@ -100,7 +121,7 @@ export const PutPageRequest = z
   .openapi('PutPageRequest');
 
 export const PatchPageRequest = z
-  .strictObject({ title: Text().trim().max(200) })
+  .strictObject({ title: PageTitle })
   .openapi('PatchPageRequest');
 
 export const Message = z
@@ -108,7 +129,10 @@ export const Message = z
     id: z.string(),
     author_id: z.string(),
     text: z.string(),
-    created_at: z.string(),
+    created_at: z.string().openapi({ description: "the writer's own time, as its client claimed it" }),
+    received_at: z.string().nullable().openapi({
+      description: 'when the server first received the message (it orders and expires messages by this)',
+    }),
     edited_at: z.string().nullable(),
     parent_id: z.string().nullable(),
     deleted: z.boolean(),

@@ -1,0 +1,158 @@
+import { OutgoingMessage, type Connection, type Extension } from '@hocuspocus/server';
+import type pg from 'pg';
+import { Counter, type Registry } from 'prom-client';
+import * as Y from 'yjs';
+import type { AccessCache, Logger } from '../../server/index.ts';
+import { applyChecked, rulesByChannelType, type CheckedUpdate, type Refusal } from '../rules/index.ts';
+import { messageIndex } from '../shapes/message-index.ts';
+import type { CollabContext } from './access.ts';
+
+/** What a connection's update became: the part the document took, and who wrote it. */
+export interface AcceptedWrite extends CheckedUpdate {
+  applied: Uint8Array;
+  userId: string;
+  /** Yjs client ids this update used for the first time in the document (now owned by its writer). */
+  newClients: number[];
+}
+
+/** The message a client receives (as a Hocuspocus stateless message) when the server refused part of its update. */
+export interface RefusedNotice {
+  type: 'refused';
+  document: string;
+  refusals: (Refusal & { count: number })[];
+}
+
+export interface WriteRules extends Extension {
+  /**
+   * Applies a connection's update to the live document under its channel's write rules, and makes the update
+   * Hocuspocus is about to apply empty (it is applied here, in one transaction with the checks). Returns what was
+   * accepted, to store, or nothing.
+   */
+  apply(connection: Connection<CollabContext>, payload: Uint8Array): Promise<AcceptedWrite | undefined>;
+}
+
+/** Turns a received update into one that applies nothing: no structs, no deletions (trailing bytes are ignored). */
+function neutralize(payload: Uint8Array): void {
+  payload[0] = 0;
+  payload[1] = 0;
+}
+
+/**
+ * The server-side write rules (see collab/rules): every update a client sends is applied by this extension, under
+ * its channel type's rules, before Hocuspocus would apply it. Refused changes are undone in the same transaction,
+ * the writer is told why (`RefusedNotice`), and the refusal is counted and logged once per update.
+ */
+export function writeRules(pool: pg.Pool, access: AccessCache, log: Logger, registry: Registry): WriteRules {
+  const refused = new Counter({
+    name: 'collab_refused_changes_total',
+    help: 'Changes to documents refused by the write rules, by rule',
+    labelNames: ['rule'],
+    registers: [registry],
+  });
+  // Per loaded document: the owner of each Yjs client id seen so far, and the users who may be named in it.
+  const owners = new Map<string, Map<number, string | null>>();
+  const readers = new Map<string, Promise<Set<string>>>();
+  const stopListening = access.onChange(() => readers.clear());
+
+  async function ownerOf(documentName: string, client: number): Promise<string | null | undefined> {
+    let known = owners.get(documentName);
+    if (!known) owners.set(documentName, (known = new Map()));
+    if (known.has(client)) return known.get(client);
+    const { rows } = await pool.query<{ user_id: string | null }>(
+      'SELECT user_id FROM document_clients WHERE document_name = $1 AND client_id = $2',
+      [documentName, client],
+    );
+    if (rows[0] && !known.has(client)) known.set(client, rows[0].user_id);
+    return known.get(client);
+  }
+
+  function readersOf(documentName: string, context: CollabContext): Promise<Set<string>> {
+    let found = readers.get(documentName);
+    if (!found) {
+      const query = context.groupId
+        ? pool.query<{ user_id: string }>('SELECT user_id FROM memberships WHERE group_id = $1', [context.groupId])
+        : pool.query<{ user_id: string }>('SELECT user_id FROM dm_participants WHERE channel_id = $1', [documentName]);
+      found = query.then(({ rows }) => new Set(rows.map((r) => r.user_id)));
+      found.catch(() => readers.delete(documentName));
+      readers.set(documentName, found);
+    }
+    return found;
+  }
+
+  /** Client ids the update writes new structs for, with a refusal if one belongs to someone else. */
+  async function claimedClients(connection: Connection<CollabContext>, payload: Uint8Array) {
+    const document = connection.document;
+    const fresh: number[] = [];
+    for (const [client, end] of Y.parseUpdateMeta(payload).to) {
+      if (end <= Y.getState(document.store, client)) continue;
+      const owner = client === document.clientID ? null : await ownerOf(document.name, client);
+      if (owner === undefined) fresh.push(client);
+      else if (owner !== connection.context.userId) return { fresh, taken: true };
+    }
+    return { fresh, taken: false };
+  }
+
+  function notify(connection: Connection<CollabContext>, refusals: Refusal[]): void {
+    const counted = new Map<string, Refusal & { count: number }>();
+    for (const refusal of refusals) {
+      refused.inc({ rule: refusal.rule });
+      const key = `${refusal.rule}\u0000${refusal.reason}`;
+      const entry = counted.get(key);
+      if (entry) entry.count++;
+      else counted.set(key, { ...refusal, count: 1 });
+    }
+    const notice: RefusedNotice = { type: 'refused', document: connection.document.name, refusals: [...counted.values()] };
+    log.info(
+      { document: notice.document, user_id: connection.context.userId, refusals: notice.refusals },
+      'changes refused by the write rules',
+    );
+    connection.sendStateless(JSON.stringify(notice));
+  }
+
+  return {
+    extensionName: 'write-rules',
+
+    async apply(connection, payload) {
+      const { context, document } = connection;
+      const rules = rulesByChannelType[context.channelType];
+      if (!rules) return undefined;
+      const [claims, names] = await Promise.all([
+        claimedClients(connection, payload),
+        context.channelType === 'TODO' ? readersOf(document.name, context) : Promise.resolve(new Set<string>()),
+      ]);
+      // Access may have changed while the lookups ran: a connection made read-only since applies nothing.
+      if (connection.readOnly) return undefined;
+      const update = payload.slice();
+      neutralize(payload);
+      if (claims.taken) {
+        notify(connection, [{ rule: 'client.id', reason: 'this Yjs client id belongs to someone else: start a new session' }]);
+        return undefined;
+      }
+      // Built before the first transaction is judged, so during one it holds the state before it.
+      if (context.channelType === 'TEXT' || context.channelType === 'DM') messageIndex(document);
+      const writer = { userId: context.userId, role: context.role, readers: names, now: Date.now() };
+      const checked = applyChecked(document, update, writer, rules, { source: 'connection', connection });
+      if (checked.refusals.length) notify(connection, checked.refusals);
+      if (checked.incomplete) {
+        connection.send(
+          new OutgoingMessage(connection.messageAddress).createSyncMessage().writeFirstSyncStepFor(document).toUint8Array(),
+        );
+      }
+      if (!checked.applied) return undefined;
+      const owned = owners.get(document.name) ?? new Map<number, string | null>();
+      owners.set(document.name, owned);
+      const newClients = claims.fresh.filter((client) => !owned.has(client));
+      for (const client of newClients) owned.set(client, context.userId);
+      return { ...checked, applied: checked.applied, userId: context.userId, newClients };
+    },
+
+    async afterUnloadDocument({ documentName }) {
+      owners.delete(documentName);
+      readers.delete(documentName);
+    },
+
+    async onDestroy() {
+      stopListening();
+    },
+  };
+}
