@@ -1,16 +1,11 @@
 import type pg from 'pg';
 import type { Keyring } from '../collab/index.ts';
+import type { ReadableChannel, Scope } from './answer-scope.ts';
 import { chunkPieces } from './chunking.ts';
 import { documentReader } from './document-pieces.ts';
 import type { Embedder } from './embedder.ts';
 import { estimateTokens, type ChatMessage, type Llm } from './llm.ts';
 import type { VectorStore } from './vector-store.ts';
-
-export interface ReadableChannel {
-  id: string;
-  name: string;
-  type: string;
-}
 
 /** A retrieved chunk as the caller sees it: what it says and what to cite. */
 export interface Source {
@@ -41,38 +36,24 @@ const ANSWER_RESERVE = 512;
 const SYSTEM = `You are the assistant of a team workspace. Answer only from the numbered sources given; cite them as [n].
 If the sources do not contain the answer, say so. Be brief.`;
 
-/**
- * Every non-voice channel a user may read now: channels of their groups, and their DMs. Computed from the
- * database on every request, so a membership change counts at once.
- */
-export async function readableChannels(pool: pg.Pool, userId: string): Promise<Map<string, ReadableChannel>> {
-  const { rows } = await pool.query<ReadableChannel>(
-    `SELECT c.id, c.name, c.type FROM channels c
-       JOIN memberships m ON m.group_id = c.group_id AND m.user_id = $1
-      WHERE c.type <> 'VOICE'
-     UNION
-     SELECT c.id, c.name, c.type FROM channels c
-       JOIN dm_participants d ON d.channel_id = c.id AND d.user_id = $1`,
-    [userId],
-  );
-  return new Map(rows.map((r) => [r.id, r]));
-}
-
 export function createAssistant(deps: AssistantDeps) {
   const readPieces = documentReader(deps.pool, deps.keyring);
 
-  /** The nearest chunks among what the user may read, narrowed to `channelIds` when given. */
-  async function search(userId: string, query: string, channelIds: string[] | undefined, topK: number): Promise<Source[]> {
-    const readable = await readableChannels(deps.pool, userId);
-    // Client-sent ids can only narrow the set: ids the user cannot read are dropped, never added.
-    const allowed = channelIds ? [...new Set(channelIds)].filter((id) => readable.has(id)) : [...readable.keys()];
-    if (!allowed.length) return [];
+  /**
+   * The nearest chunks within `scope` (the channels the answer may draw from: see answer-scope.ts), narrowed to
+   * `channelIds` when given. The scope is the filter of the Chroma query itself.
+   */
+  async function search(scope: Scope, query: string, channelIds: string[] | undefined, topK: number): Promise<Source[]> {
+    // Client-sent ids can only narrow the scope: ids outside it are dropped, never added.
+    const allowed = new Set(channelIds ? channelIds.filter((id) => scope.has(id)) : scope.keys());
+    if (!allowed.size) return [];
     const [vector] = await deps.embedder.embed([query]);
-    const hits = await deps.vectors.query(vector!, allowed, topK);
+    const hits = await deps.vectors.query(vector!, [...allowed], topK);
     return hits
-      .filter((hit) => readable.has(hit.metadata.channel_id))
+      // Checked again after Chroma: a chunk outside the scope is never handed on, whatever the store returned.
+      .filter((hit) => allowed.has(hit.metadata.channel_id))
       .map((hit, i) => {
-        const channel = readable.get(hit.metadata.channel_id)!;
+        const channel = scope.get(hit.metadata.channel_id)!;
         return {
           n: i + 1,
           channel_id: channel.id,

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import type * as Y from 'yjs';
+import * as Y from 'yjs';
 import { chat, type Collab, type Message } from '../collab/index.ts';
 import type { Logger } from '../server/index.ts';
+import { answerScope, isCurrentReader, isUuid } from './answer-scope.ts';
 import type { Assistant } from './assistant.ts';
 import type { ChatMessage, Llm } from './llm.ts';
 
@@ -21,11 +22,34 @@ export const BOT_USERNAME = 'ai-assistant';
 const MENTION = /^@ai\b[\s,:]*/i;
 /** Questions older than this when first seen are history, not something to answer now. */
 const FRESH_MS = 10 * 60_000;
+/** Chat channels, where the bot answers. */
+const CHAT_TYPES = new Set(['TEXT', 'DM']);
 
 /**
- * The @AI bot: a message in a TEXT channel that starts with `@AI` gets a reply in its thread, written by the
- * server as the bot user and streamed into the reply's text in small batches, so every connected client watches
- * it being written. A question is claimed in the database first, so one instance answers it, once.
+ * When the server first saw each message: `received_at`, which only the server writes (`created_at` is the
+ * client's to set). Messages stored before the server wrote it have none.
+ */
+function receivedTimes(doc: Y.Doc): Map<string, string> {
+  const times = new Map<string, string>();
+  doc.getArray<unknown>('messages').forEach((m) => {
+    if (!(m instanceof Y.Map)) return;
+    const id = m.get('id');
+    const at = m.get('received_at');
+    if (typeof id === 'string' && typeof at === 'string') times.set(id, at);
+  });
+  return times;
+}
+
+/**
+ * The @AI bot: a message in a TEXT channel or a DM that starts with `@AI` gets a reply in its thread, written by
+ * the server as the bot user and streamed into the reply's text in small batches, so every connected client
+ * watches it being written. A question is claimed in the database first, so one instance looks at it, once.
+ *
+ * It acts only for a verified author: the message's `author_id` (checked against the writer by collab's write
+ * rules) must be an active person, not a bot, who reads the channel now (a group member of any role, viewers
+ * included, or a DM participant); anything else is claimed and left unanswered. The reply is written as the
+ * assistant, never as the asker, and draws only from `answerScope`: what every reader of the channel may read,
+ * intersected with what the asker may read.
  */
 export async function startBot(options: BotOptions) {
   const { pool, collab, log } = options;
@@ -71,8 +95,10 @@ export async function startBot(options: BotOptions) {
       await collab.change(channelId, (doc) => chat.appendToMessage(doc, reply.id, piece));
     };
     try {
-      // Retrieval is limited to what the asking user may read.
-      const sources = await options.assistant.search(question.author_id, text, undefined, 5);
+      // Everyone who reads this channel reads the reply: retrieval is limited to what they all may read, and the
+      // asker too (never to what the asker alone may read).
+      const scope = await answerScope(pool, channelId, question.author_id);
+      const sources = await options.assistant.search(scope, text, undefined, 5);
       for await (const token of options.llm.chat(options.assistant.answerPrompt(text, sources, history))) {
         pending += token;
         if (Date.now() - lastFlush >= options.flushMs) await flush();
@@ -86,20 +112,30 @@ export async function startBot(options: BotOptions) {
   }
 
   /**
-   * Looks for new @AI questions in a TEXT channel's live document (called when it was stored; read directly, as
+   * Looks for new @AI questions in a chat channel's live document (called when it was stored; read directly, as
    * a direct connection would store it again).
    */
   async function check(channelId: string, doc: Y.Doc): Promise<void> {
     const all = chat.readMessages(doc);
     if (!all.some((m) => MENTION.test(m.text))) return;
+    if (!isUuid(channelId)) return;
     const { rows: channel } = await pool.query<{ type: string }>('SELECT type FROM channels WHERE id = $1', [channelId]);
-    if (channel[0]?.type !== 'TEXT') return;
+    if (!CHAT_TYPES.has(channel[0]?.type ?? '')) return;
     const answered = new Set(all.filter((m) => m.author_id === botId).map((m) => m.parent_id));
+    const received = receivedTimes(doc);
     const now = Date.now();
     for (const m of all) {
       if (m.deleted || m.author_id === botId || !MENTION.test(m.text) || answered.has(m.id)) continue;
-      if (now - Date.parse(m.created_at) > FRESH_MS) continue;
+      if (now - Date.parse(received.get(m.id) ?? m.created_at) > FRESH_MS) continue;
+      // Claimed before the author is checked, so a question is looked at once, answered or not.
       if (!(await claim(channelId, m))) continue;
+      if (!(await isCurrentReader(pool, channelId, m.author_id))) {
+        log.warn(
+          { channel_id: channelId, message_id: m.id, author_id: m.author_id },
+          'the @AI bot ignored a question whose author is not a person reading the channel',
+        );
+        continue;
+      }
       answer(channelId, m, all).catch((err) => log.error({ err, channel_id: channelId }, '@AI reply failed'));
     }
   }

@@ -1,5 +1,5 @@
 import type { Response, Router } from 'express';
-import { LlmUnavailable, type Ai } from '../../ai/index.ts';
+import { LlmUnavailable, readableChannels, type Ai } from '../../ai/index.ts';
 import { aiEndpoints as api } from '../../schema/index.ts';
 import type { AppContext } from '../context.ts';
 import { ApiError } from '../http/errors.ts';
@@ -29,7 +29,8 @@ export function mountAiRoutes(router: Router, app: AppContext): void {
 
   route(api.aiSearch, async ({ body, user, req, res }) => {
     const assistant = ready(ai);
-    const sources = await assistant.search(user.id, body.query, body.channel_ids, body.top_k);
+    // The answer goes to the caller alone: it may draw from everything the caller may read now.
+    const sources = await assistant.search(await readableChannels(db, user.id), body.query, body.channel_ids, body.top_k);
     // With nothing readable there is nothing to answer from: the model is not asked.
     const messages = sources.length ? assistant.answerPrompt(body.query, sources) : undefined;
     if (!body.stream && !req.get('accept')?.includes('text/event-stream')) {
