@@ -98,6 +98,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         maxPeersPerRoom: config.SFU_MAX_PEERS_PER_ROOM,
         maxProducersPerPeer: config.SFU_MAX_PRODUCERS_PER_PEER,
         requestsPerSecond: config.SFU_REQUESTS_PER_SECOND,
+        userRequestsPerSecond: config.SFU_USER_REQUESTS_PER_SECOND,
+        maxConnectionsPerUser: config.SFU_MAX_CONNECTIONS_PER_USER,
+        maxPeersPerUserPerRoom: config.SFU_MAX_PEERS_PER_USER_PER_ROOM,
+        maxRoomsPerUser: config.SFU_MAX_ROOMS_PER_USER,
+        maxTransportsPerUser: config.SFU_MAX_TRANSPORTS_PER_USER,
       },
     });
     stops.push(() => calls.close());

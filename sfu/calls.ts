@@ -11,10 +11,13 @@ import {
   type AccessTokens,
   type Logger,
 } from '../server/index.ts';
+import { cleanDisplayName } from './display-name.ts';
 import { dtlsCertificate } from './dtls-certificate.ts';
+import { hangUp } from './hang-up.ts';
 import type { Worker } from './mediasoup.ts';
 import { listenIps } from './network.ts';
 import { CloseCodes, MAX_MESSAGE_BYTES, type PeerInfo } from './protocol.ts';
+import { Quotas, type UserLimits } from './quotas.ts';
 import { peerInfo, Room } from './room.ts';
 import { Session, type RoomDirectory, type SessionLimits } from './session.ts';
 import { findWorkerBinary } from './worker-binary.ts';
@@ -41,8 +44,10 @@ export interface CallsOptions {
   /** Where the DTLS certificate is kept. */
   certificateDir: string;
   rtc: RtcSettings;
-  limits: SessionLimits;
+  limits: CallLimits;
 }
+
+export type CallLimits = SessionLimits & UserLimits;
 
 export interface Calls {
   /** False when no worker runs: `/rtc` closes with 4503 and the call API answers 503. */
@@ -60,8 +65,15 @@ export interface Calls {
 const HEARTBEAT_MS = 15_000;
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function refusal(code: number, reason: string): { refused: { code: number; reason: string } } {
-  return { refused: { code, reason } };
+interface Refusal {
+  code: number;
+  reason: string;
+  /** Who was refused, once the token has named them. */
+  userId?: string;
+}
+
+function refusal(code: number, reason: string, userId?: string): { refused: Refusal } {
+  return { refused: { code, reason, userId } };
 }
 
 /**
@@ -94,6 +106,7 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
   const rooms = new Map<string, Promise<Room>>();
   const opened = new Map<string, Room>();
   const sessions = new Set<Session>();
+  const quotas = new Quotas(options.limits, options.rtc.maxPort - options.rtc.minPort + 1);
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   const transports = {
     listenIps: listenIps(options.rtc.listenIp, options.rtc.announcedIp),
@@ -152,13 +165,10 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
     const [kind, id] = change.split(':', 2);
     const affected = [...sessions].filter((s) => change === '*' || kind === 'group' || s.userId === id);
     for (const session of affected) {
-      (async () => {
+      session.recheck(async () => {
         const user = await options.access.user(session.userId);
         const granted = user?.is_active ? await channelAccess(options.pool, session.channelId, session.userId) : undefined;
-        session.changeRole(granted?.role);
-      })().catch((err) => {
-        log.error({ err }, 'call access recheck failed');
-        session.changeRole(undefined);
+        return granted?.role;
       });
     }
   });
@@ -200,17 +210,31 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
     }
     const channelId = url.searchParams.get('channel_id') ?? '';
     const granted = uuid.test(channelId) ? await channelAccess(options.pool, channelId.toLowerCase(), user.id) : undefined;
-    if (!granted || granted.channel.type !== 'VOICE') return refusal(CloseCodes.notFound, 'no such voice channel');
+    if (!granted || granted.channel.type !== 'VOICE') return refusal(CloseCodes.notFound, 'no such voice channel', user.id);
     return { user, channelId: granted.channel.id, role: granted.role };
   }
 
+  /** Closes a refused connection, logged once (never with the request's URL: it holds the token). */
+  function refuse(ws: WebSocket, { code, reason, userId }: Refusal): void {
+    log.info({ code, reason, user_id: userId }, 'rtc connection refused');
+    hangUp(ws, code, reason);
+  }
+
   function serve(ws: WebSocket, admitted: Exclude<Awaited<ReturnType<typeof admit>>, { refused: unknown }>): void {
+    const { user } = admitted;
+    // Read only once the session exists (when someone joins).
+    const quota = quotas.connect(user.id, { get joinedChannel() { return session.joinedChannel; } });
+    if (!quota) {
+      const most = options.limits.maxConnectionsPerUser;
+      return refuse(ws, { code: CloseCodes.tooManyConnections, reason: `too many call connections (at most ${most} per user)`, userId: user.id });
+    }
     const session = new Session(ws, {
       channelId: admitted.channelId,
-      user: { id: admitted.user.id, username: admitted.user.username },
+      user: { id: user.id, username: user.username, displayName: cleanDisplayName(user.display_name) ?? user.username },
       role: admitted.role,
       rooms: directory,
       limits: options.limits,
+      quota,
       transports,
       log,
     });
@@ -222,16 +246,15 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
       ws.ping();
     }, HEARTBEAT_MS);
     ws.on('pong', () => (alive = true));
-    ws.on('message', (data, isBinary) => {
-      if (isBinary) return ws.close(CloseCodes.malformed, 'send JSON text frames');
-      session.receive(data.toString());
-    });
+    ws.on('message', (data, isBinary) => session.receive(data.toString(), isBinary));
     ws.on('close', () => {
       clearInterval(heartbeat);
       sessions.delete(session);
       session.end();
+      quota.release();
     });
-    ws.on('error', (err) => log.warn({ err }, 'rtc socket error'));
+    // ws's own refusals (an oversize or invalid frame): the reason is enough, the stack says nothing more.
+    ws.on('error', (err) => log.info({ user_id: user.id, reason: err.message }, 'rtc socket error'));
   }
 
   let closing: Promise<void> | undefined;
@@ -244,7 +267,7 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
       admit(url).then(
         (admitted) => {
           sockets.handleUpgrade(request, socket, head, (ws) => {
-            if ('refused' in admitted) ws.close(admitted.refused.code, admitted.refused.reason);
+            if ('refused' in admitted) refuse(ws, admitted.refused);
             else serve(ws, admitted);
           });
         },
@@ -261,7 +284,7 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
     close: () =>
       (closing ??= (async () => {
         stopListening();
-        for (const ws of sockets.clients) ws.close(CloseCodes.serverClosing, 'server shutting down');
+        for (const ws of sockets.clients) hangUp(ws, CloseCodes.serverClosing, 'server shutting down');
         for (const session of sessions) session.end();
         sessions.clear();
         sockets.close();

@@ -16,6 +16,11 @@ export type RequestMessage = z.infer<typeof RequestMessage>;
 export const Sources = ['mic', 'webcam', 'screen', 'screen-audio'] as const;
 export type Source = (typeof Sources)[number];
 
+/** The kind of media each source is: a producer's kind must match its source. */
+export const sourceKinds: Record<Source, 'audio' | 'video'> = {
+  mic: 'audio', webcam: 'video', screen: 'video', 'screen-audio': 'audio',
+};
+
 const Id = z.string().min(1).max(64);
 const Codec = z.looseObject({
   kind: z.enum(['audio', 'video']),
@@ -40,7 +45,8 @@ export const requestData = {
   getRouterRtpCapabilities: z.strictObject({}),
   join: z.strictObject({
     rtp_capabilities: RtpCapabilities,
-    display_name: z.string().trim().min(1).max(64).optional(),
+    // Cleaned and cut to 64 characters by the server (display-name.ts); longer input is refused outright.
+    display_name: z.string().max(256).optional(),
   }),
   createWebRtcTransport: z.strictObject({
     direction: z.enum(['send', 'recv']),
@@ -83,15 +89,17 @@ export type ErrorCode =
   | 'not_found'
   | 'room_full'
   | 'limit_reached'
+  | 'source_mismatch'
   | 'too_many_requests'
   | 'unsupported'
   | 'unavailable';
 
+/** A failed request, as answered. With a `cause`, the server failed (logged as an error) rather than refused. */
 export class SignalingError extends Error {
   readonly code: ErrorCode;
   readonly details: unknown;
-  constructor(code: ErrorCode, message: string, details?: unknown) {
-    super(message);
+  constructor(code: ErrorCode, message: string, details?: unknown, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
     this.code = code;
     this.details = details;
   }
@@ -107,6 +115,8 @@ export interface ProducerInfo {
 export interface PeerInfo {
   id: string;
   user_id: string;
+  /** The account's username: shown with the display name, which the user chooses. */
+  username: string;
   display_name: string;
   joined_at: string;
   producers: ProducerInfo[];
@@ -143,7 +153,7 @@ export const CloseCodes = {
   accessRevoked: 4403,
   notFound: 4404,
   malformed: 4400,
-  tooManyRequests: 4429,
+  tooManyConnections: 4429,
   unavailable: 4503,
   serverClosing: 1001,
 } as const;

@@ -7,6 +7,8 @@ import type { NotificationMethod, Notifications, PeerInfo, Source } from './prot
 export interface Peer {
   id: string;
   userId: string;
+  username: string;
+  /** Cleaned (display-name.ts); always shown with the verified user id and username. */
   displayName: string;
   joinedAt: Date;
   rtpCapabilities: RtpCapabilities;
@@ -25,6 +27,7 @@ export function peerInfo(peer: Peer): PeerInfo {
   return {
     id: peer.id,
     user_id: peer.userId,
+    username: peer.username,
     display_name: peer.displayName,
     joined_at: peer.joinedAt.toISOString(),
     producers: [...peer.producers.values()].map((p) => ({
@@ -165,6 +168,11 @@ export class Room {
     } catch (err) {
       // The producer or the transport closed meanwhile: nothing to consume.
       this.log.debug({ err, peer_id: peer.id, producer_id: producer.id }, 'consume skipped');
+      return;
+    }
+    if (this.peers.get(peer.id) !== peer) {
+      // The receiver left while its consumer was being made.
+      consumer.close();
       return;
     }
     const ids = { consumer_id: consumer.id, producer_id: producer.id, peer_id: owner.id };

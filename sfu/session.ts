@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Logger, Role } from '../server/index.ts';
+import { cleanDisplayName } from './display-name.ts';
+import { hangUp } from './hang-up.ts';
 import type { WebRtcTransport } from './mediasoup.ts';
 import {
   CloseCodes,
@@ -8,17 +10,21 @@ import {
   RequestMessage,
   requestData,
   SignalingError,
+  sourceKinds,
+  type ErrorCode,
   type Method,
   type NotificationMethod,
   type Notifications,
   type RequestData,
 } from './protocol.ts';
+import type { QuotaMember, UserQuota } from './quotas.ts';
 import type { Peer, Room, RoomMember } from './room.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 export interface SessionLimits {
   maxPeersPerRoom: number;
   maxProducersPerPeer: number;
-  /** Sustained requests per second; bursts of twice that pass. */
+  /** Sustained requests per second on one connection; bursts of twice that pass. */
   requestsPerSecond: number;
 }
 
@@ -36,10 +42,12 @@ export interface RoomDirectory {
 
 export interface SessionOptions {
   channelId: string;
-  user: { id: string; username: string };
+  /** The verified account; `displayName` is its own (cleaned), else the username. */
+  user: { id: string; username: string; displayName: string };
   role: Role;
   rooms: RoomDirectory;
   limits: SessionLimits;
+  quota: UserQuota;
   transports: TransportSettings;
   log: Logger;
 }
@@ -47,19 +55,27 @@ export interface SessionOptions {
 type Handler<M extends Method> = (data: RequestData<M>) => Promise<{ data: object; after?: () => Promise<void> }>;
 
 const MAX_QUEUED = 32;
+/** A connection over its rate is logged at most this often: a flood must not become a flood of log lines. */
+const RATE_LOG_INTERVAL_MS = 10_000;
+
+// Refusals that say something about load or abuse rather than a client's mistake.
+const NOTABLE: ReadonlySet<ErrorCode> = new Set(['room_full', 'limit_reached', 'too_many_requests', 'unavailable']);
 
 /**
  * One /rtc connection of an authenticated user to one VOICE channel's call. Requests are handled one at a time
- * in arrival order, so a client can never race its own join, produce or leave; each gets exactly one response.
+ * in arrival order, so a client can never race its own join, produce or leave; each gets at most one response
+ * (none once the connection is ended, e.g. by revoked access).
  */
-export class Session implements RoomMember {
+export class Session implements RoomMember, QuotaMember {
   private room?: Room;
   private peer?: Peer;
   private role: Role;
   private queue: Promise<void> = Promise.resolve();
+  /** Access rechecks under way: requests wait for them, so none is handled for someone who has just lost access. */
+  private gate: Promise<void> = Promise.resolve();
   private queued = 0;
-  private tokens: number;
-  private refilledAt = Date.now();
+  private readonly requests: TokenBucket;
+  private rateLoggedAt = -Infinity;
   private closed = false;
 
   private readonly socket: WebSocket;
@@ -69,7 +85,7 @@ export class Session implements RoomMember {
     this.socket = socket;
     this.options = options;
     this.role = options.role;
-    this.tokens = options.limits.requestsPerSecond * 2;
+    this.requests = new TokenBucket(options.limits.requestsPerSecond);
   }
 
   get userId(): string {
@@ -80,36 +96,46 @@ export class Session implements RoomMember {
     return this.options.channelId;
   }
 
-  /** Handles one raw frame from the socket. */
-  receive(raw: string): void {
+  /** The channel whose call this connection has a peer in, if any. */
+  get joinedChannel(): string | undefined {
+    return this.peer ? this.channelId : undefined;
+  }
+
+  /** Handles one frame from the socket; nothing at all once the session has ended. */
+  receive(raw: string, isBinary: boolean): void {
+    if (this.closed) return;
+    if (isBinary) return this.disconnect(CloseCodes.malformed, 'send JSON text frames');
     let message: RequestMessage;
     try {
       const parsed = RequestMessage.safeParse(JSON.parse(raw));
       if (!parsed.success) throw new Error('not a request');
       message = parsed.data;
     } catch {
-      this.socket.close(CloseCodes.malformed, 'malformed message: expected {request: true, id, method, data}');
-      return;
+      return this.disconnect(CloseCodes.malformed, 'malformed message: expected {request: true, id, method, data}');
     }
-    if (!this.take()) {
-      this.respondError(message.id, new SignalingError('too_many_requests', 'too many requests: slow down'));
+    const limited = this.rateLimit();
+    if (limited) {
+      const log = Date.now() - this.rateLoggedAt >= RATE_LOG_INTERVAL_MS;
+      if (log) this.rateLoggedAt = Date.now();
+      this.refuse(message.id, message.method, new SignalingError('too_many_requests', limited), log);
       return;
     }
     this.queued += 1;
     this.queue = this.queue.then(() => this.process(message)).finally(() => (this.queued -= 1));
   }
 
-  private take(): boolean {
-    const { requestsPerSecond } = this.options.limits;
-    const now = Date.now();
-    this.tokens = Math.min(requestsPerSecond * 2, this.tokens + ((now - this.refilledAt) / 1000) * requestsPerSecond);
-    this.refilledAt = now;
-    if (this.tokens < 1 || this.queued >= MAX_QUEUED) return false;
-    this.tokens -= 1;
-    return true;
+  /** Takes a request from this connection's allowance and the user's; says why when either is spent. */
+  private rateLimit(): string | undefined {
+    const user = this.options.quota.requests;
+    if (this.queued >= MAX_QUEUED || !this.requests.ready) return 'too many requests on this connection: slow down';
+    if (!user.ready) return 'too many requests from your account (all its connections): slow down';
+    this.requests.take();
+    user.take();
+    return undefined;
   }
 
   private async process({ id, method, data }: RequestMessage): Promise<void> {
+    await this.gate;
     if (this.closed) return;
     let result: Awaited<ReturnType<Handler<Method>>>;
     try {
@@ -123,9 +149,11 @@ export class Session implements RoomMember {
       const handler = this.handlers[method] as Handler<typeof method>;
       result = await handler(parsed.data as never);
     } catch (err) {
-      this.respondError(id, err);
+      if (!this.closed) this.refuse(id, method, this.toSignalingError(err));
       return;
     }
+    // Ended while it ran: what it made was closed with the peer, and no answer claims otherwise.
+    if (this.closed) return;
     this.send({ response: true, id, ok: true, data: result.data });
     // What follows a success (consumers for others) is not part of the answer: it was already sent, once.
     await result.after?.().catch((err: unknown) => {
@@ -133,27 +161,33 @@ export class Session implements RoomMember {
     });
   }
 
-  private respondError(id: number, err: unknown): void {
-    const error = this.toSignalingError(err);
+  /** Answers a request with an error, and logs it once: a refusal in one line, a failure of ours with its cause. */
+  private refuse(id: number, method: string, error: SignalingError, log = true): void {
     this.send({ response: true, id, ok: false, error: { code: error.code, message: error.message, details: error.details } });
+    if (!log) return;
+    const fields = { channel_id: this.channelId, user_id: this.userId, method, code: error.code };
+    if (error.cause) this.options.log.error({ ...fields, err: error.cause }, 'signaling request failed');
+    else this.options.log[NOTABLE.has(error.code) ? 'warn' : 'info']({ ...fields, reason: error.message }, 'call request refused');
   }
 
   /**
    * mediasoup's own validation errors become bad requests, and so do the worker's refusals of a request (e.g. a
-   * duplicate MID or SSRC), which name the method only; anything else is logged and not described.
+   * duplicate MID or SSRC), which name the method only; a worker out of ports means the server is full; anything
+   * else is a failure of ours, not described to the client.
    */
   private toSignalingError(err: unknown): SignalingError {
     if (err instanceof SignalingError) return err;
     const { name, message } = err as Error;
     if (name === 'TypeError' || name === 'InvalidStateError') return new SignalingError('bad_request', message);
     if (name === 'UnsupportedError') return new SignalingError('unsupported', message);
+    if (/no more available ports/.test(message ?? '')) {
+      return new SignalingError('unavailable', 'no media ports are free on this server: try again later');
+    }
     const refusedBy = /\[method:([\w.]+)\]/.exec(message ?? '');
     if (refusedBy) {
-      this.options.log.warn({ err, channel_id: this.channelId, user_id: this.userId }, 'media server refused a request');
       return new SignalingError('bad_request', `the media server refused ${refusedBy[1]}: ${message.split('[')[0]!.trim() || 'invalid parameters'}`);
     }
-    this.options.log.error({ err, channel_id: this.channelId, user_id: this.userId }, 'signaling request failed');
-    return new SignalingError('unavailable', 'the media server could not do this; try again');
+    return new SignalingError('unavailable', 'the media server could not do this; try again', undefined, err);
   }
 
   private send(message: object): void {
@@ -166,8 +200,27 @@ export class Session implements RoomMember {
 
   private async attach(): Promise<Room> {
     if (this.room && !this.room.isClosed) return this.room;
-    this.room = await this.options.rooms.attach(this.channelId, this);
-    return this.room;
+    const room = await this.options.rooms.attach(this.channelId, this);
+    if (this.closed) {
+      // Ended while the room was opening: it must not count this connection as using it.
+      this.options.rooms.detach(room, this);
+      throw new SignalingError('not_joined', 'the connection has ended');
+    }
+    this.room = room;
+    return room;
+  }
+
+  /**
+   * After an await: throws, closing what was just made, unless `peer` is still this connection's, in its call,
+   * and may still send if what was made is for sending (the role may have changed meanwhile).
+   */
+  private stillJoined(peer: Peer, made: { close(): void }, sending: boolean): void {
+    let refusal: SignalingError | undefined;
+    if (this.closed || this.peer !== peer) refusal = new SignalingError('not_joined', 'the call was left meanwhile');
+    else if (sending && this.role === 'viewer') refusal = new SignalingError('forbidden', 'you are a viewer now');
+    if (!refusal) return;
+    made.close();
+    throw refusal;
   }
 
   private joined(): { room: Room; peer: Peer } {
@@ -206,13 +259,17 @@ export class Session implements RoomMember {
     join: async ({ rtp_capabilities, display_name }) => {
       if (this.peer) throw new SignalingError('already_joined', 'already in this call');
       const room = await this.attach();
+      // From here to room.join nothing awaits: the counts checked are the counts joined into.
+      this.options.quota.admitPeer(this.channelId);
       if (room.peers.size >= this.options.limits.maxPeersPerRoom) {
         throw new SignalingError('room_full', `this call is full (${this.options.limits.maxPeersPerRoom} people)`);
       }
+      const { user } = this.options;
       const peer: Peer = {
         id: randomUUID(),
-        userId: this.userId,
-        displayName: display_name ?? this.options.user.username,
+        userId: user.id,
+        username: user.username,
+        displayName: cleanDisplayName(display_name) ?? user.displayName,
         joinedAt: new Date(),
         rtpCapabilities: rtp_capabilities as Peer['rtpCapabilities'],
         transports: new Map(),
@@ -223,7 +280,9 @@ export class Session implements RoomMember {
       const peers = room.join(peer);
       this.peer = peer;
       this.options.log.info({ channel_id: this.channelId, user_id: this.userId, peer_id: peer.id }, 'call joined');
-      return { data: { peer_id: peer.id, role: this.role, can_produce: this.role !== 'viewer', peers } };
+      return {
+        data: { peer_id: peer.id, display_name: peer.displayName, role: this.role, can_produce: this.role !== 'viewer', peers },
+      };
     },
 
     createWebRtcTransport: async ({ direction, force_tcp }) => {
@@ -244,14 +303,24 @@ export class Session implements RoomMember {
         old.transport.close();
         peer.transports.delete(id);
       }
-      const transport = await room.router.createWebRtcTransport({
-        listenIps: transports.listenIps,
-        enableUdp: !force_tcp,
-        enableTcp: transports.enableTcp,
-        preferUdp: true,
-        initialAvailableOutgoingBitrate: transports.initialAvailableOutgoingBitrate,
-        appData: { peerId: peer.id, direction },
-      });
+      // Its ports are counted from now until it closes, however it closes (left, replaced, router gone).
+      const release = this.options.quota.reserveTransport();
+      let transport: WebRtcTransport;
+      try {
+        transport = await room.router.createWebRtcTransport({
+          listenIps: transports.listenIps,
+          enableUdp: !force_tcp,
+          enableTcp: transports.enableTcp,
+          preferUdp: true,
+          initialAvailableOutgoingBitrate: transports.initialAvailableOutgoingBitrate,
+          appData: { peerId: peer.id, direction },
+        });
+      } catch (err) {
+        release();
+        throw err;
+      }
+      transport.observer.once('close', release);
+      this.stillJoined(peer, transport, direction === 'send');
       peer.transports.set(transport.id, { transport, direction });
       transport.on('routerclose', () => peer.transports.delete(transport.id));
       return {
@@ -282,6 +351,9 @@ export class Session implements RoomMember {
       this.requireProducer();
       const { transport, direction } = this.transport(peer, transport_id);
       if (direction !== 'send') throw new SignalingError('bad_request', 'produce on the sending transport');
+      if (sourceKinds[app_data.source] !== kind) {
+        throw new SignalingError('source_mismatch', `${app_data.source} is ${sourceKinds[app_data.source]}, not ${kind}`);
+      }
       if (peer.producers.size >= this.options.limits.maxProducersPerPeer) {
         throw new SignalingError('limit_reached', `at most ${this.options.limits.maxProducersPerPeer} producers per peer`);
       }
@@ -293,6 +365,7 @@ export class Session implements RoomMember {
       const producer = await transport.produce({
         kind, rtpParameters: rtp_parameters as never, appData: { peerId: peer.id, source: app_data.source },
       });
+      this.stillJoined(peer, producer, true);
       peer.producers.set(producer.id, producer);
       producer.on('transportclose', () => peer.producers.delete(producer.id));
       return { data: { id: producer.id }, after: () => room.addProducer(peer, producer) };
@@ -359,10 +432,27 @@ export class Session implements RoomMember {
     this.notify('rejoin', { reason });
   }
 
+  /**
+   * Checks this user's access again after a change. Requests wait until the answer is applied, so none that
+   * arrives after a removal is handled for the removed user.
+   */
+  recheck(check: () => Promise<Role | undefined>): void {
+    if (this.closed) return;
+    const applied = check().then(
+      (role) => this.changeRole(role),
+      (err: unknown) => {
+        this.options.log.error({ err, channel_id: this.channelId, user_id: this.userId }, 'call access recheck failed');
+        this.changeRole(undefined);
+      },
+    );
+    this.gate = Promise.all([this.gate, applied]).then(() => {});
+  }
+
   /** Applies a changed role (or lost access, `undefined`) to this connection at once. */
-  changeRole(role: Role | undefined): void {
+  private changeRole(role: Role | undefined): void {
+    if (this.closed) return;
     if (!role) {
-      this.socket.close(CloseCodes.accessRevoked, 'access revoked');
+      this.disconnect(CloseCodes.accessRevoked, 'access revoked');
       return;
     }
     this.role = role;
@@ -380,7 +470,17 @@ export class Session implements RoomMember {
     }
   }
 
-  /** The socket closed: everything this connection owned goes. */
+  /**
+   * Ends the session first (the peer leaves: its transports, producers and consumers close, the others hear
+   * peerLeft, and no further frame is handled), then closes the socket.
+   */
+  private disconnect(code: number, reason: string): void {
+    this.end();
+    this.options.log.info({ channel_id: this.channelId, user_id: this.userId, code, reason }, 'rtc connection closed');
+    hangUp(this.socket, code, reason);
+  }
+
+  /** The socket closed, or the session is being ended: everything this connection owned goes. */
   end(): void {
     if (this.closed) return;
     this.closed = true;

@@ -25,14 +25,17 @@ export interface RtcClient {
   close(): void;
 }
 
-export function rtcUrl(server: TestServer, token: string | undefined, channelId: string): string {
+/** What a client needs of the server it connects to: its http:// URL. */
+export type RtcServer = Pick<TestServer, 'url'>;
+
+export function rtcUrl(server: RtcServer, token: string | undefined, channelId: string): string {
   const url = new URL('/rtc', server.url.replace(/^http/, 'ws'));
   if (token) url.searchParams.set('token', token);
   url.searchParams.set('channel_id', channelId);
   return url.toString();
 }
 
-export async function rtcConnect(server: TestServer, token: string | undefined, channelId: string): Promise<RtcClient> {
+export async function rtcConnect(server: RtcServer, token: string | undefined, channelId: string): Promise<RtcClient> {
   const socket = new WebSocket(rtcUrl(server, token, channelId));
   const pending = new Map<number, (response: RtcResponse) => void>();
   const notifications: Notification[] = [];

@@ -2,12 +2,19 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHmac, X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { eventually, setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
-import { findWorkerBinary } from '../index.ts';
-import { clientDtls, joinCall, opusParameters, rtcConnect, vp8SimulcastParameters, type RtcClient } from './rtc-client.ts';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { accessTokens } from '../../server/index.ts';
+import { eventually, setUpTeam, startTestServer, type Team, type TestServer, type TestUser } from '../../server/test/harness.ts';
+import { findWorkerBinary, startCalls } from '../index.ts';
+import { deafConnect } from './deaf-client.ts';
+import { clientDtls, joinCall, opusParameters, rtcConnect, rtcUrl, vp8SimulcastParameters, type RtcClient } from './rtc-client.ts';
 
 if (!findWorkerBinary(process.env.MEDIASOUP_WORKER_BIN).binary) {
   // CI must have it; a developer without it is told how to get it.
@@ -22,12 +29,19 @@ const TURN_SECRET = 'a-turn-secret-for-the-tests';
 before(async () => {
   server = await startTestServer({
     SFU_WORKERS: '1', SFU_MAX_PEERS_PER_ROOM: '3', SFU_MAX_PRODUCERS_PER_PEER: '2', SFU_REQUESTS_PER_SECOND: '20',
+    SFU_USER_REQUESTS_PER_SECOND: '25', SFU_MAX_CONNECTIONS_PER_USER: '3', SFU_MAX_PEERS_PER_USER_PER_ROOM: '2',
+    SFU_MAX_ROOMS_PER_USER: '2',
     TURN_SECRET, TURN_URIS: 'turn:127.0.0.1:3478?transport=udp,turn:127.0.0.1:3478?transport=tcp', TURN_TTL_SECONDS: '600',
   });
   team = await setUpTeam(server, ['VOICE', 'TEXT']);
 });
+// Each test starts with none of its users' connections open, so per-user caps see only its own.
+afterEach(async () => {
+  const closing = open.splice(0);
+  for (const c of closing) c.close();
+  await Promise.all(closing.map((c) => c.closed));
+});
 after(async () => {
-  for (const c of open) c.close();
   await server.close();
 });
 
@@ -44,6 +58,16 @@ async function voiceChannel(): Promise<string> {
   });
   assert.equal(res.status, 201);
   return res.body.id;
+}
+
+/** A new account, added to the team's group with `role`. */
+async function newMember(role = 'member'): Promise<TestUser> {
+  const user = await server.signUp(role);
+  const added = await server.call('POST', `/api/groups/${team.groupId}/members`, {
+    token: team.owner.token, json: { user_id: user.id, role },
+  });
+  assert.equal(added.status, 201);
+  return user;
 }
 
 async function participants(channel: string, token = team.viewer.token): Promise<string[]> {
@@ -212,7 +236,7 @@ describe('a call', () => {
       transport_id: send.id, kind: 'audio', rtp_parameters: opusParameters(4446), app_data: { source: 'screen-audio' },
     });
     assert.equal((await eve.request('produce', {
-      transport_id: send.id, kind: 'audio', rtp_parameters: opusParameters(4447), app_data: { source: 'screen' },
+      transport_id: send.id, kind: 'video', rtp_parameters: vp8SimulcastParameters(4447, 1), app_data: { source: 'screen' },
     })).error?.code, 'limit_reached');
     assert.equal((await eve.request('setConsumerPreferredLayers', { consumer_id: 'nope', spatial_layer: 0 })).error?.code, 'not_found');
   });
@@ -291,10 +315,263 @@ describe('a call', () => {
 
   it('answers a flood of requests with too_many_requests', async () => {
     const channel = await voiceChannel();
-    const flood = await connect(team.member.token, channel);
+    const flood = await connect((await newMember()).token, channel);
     const answers = await Promise.all(Array.from({ length: 60 }, () => flood.request('getRouterRtpCapabilities')));
     const limited = answers.filter((a) => a.error?.code === 'too_many_requests').length;
     assert.ok(limited > 0 && limited < 60, `limited ${limited} of 60`);
+  });
+});
+
+describe('names, sources and per-user limits', () => {
+  it('cleans display names of hidden and reordering characters and shows them with the verified user', async () => {
+    const channel = await voiceChannel();
+    const ann = await connect(team.owner.token, channel);
+    const bob = await connect(team.member.token, channel);
+    // A right-to-left override, a zero-width space, a bell, a tab, an isolate, a BOM, a line separator, and length.
+    const raw = `\u202Eevil\u202C  Bob\u200B\u0007 the\tadmin\u2066x\u2069\uFEFF\u2028${'y'.repeat(100)}`;
+    const cleaned = `evil Bob the adminx ${'y'.repeat(44)}`;
+    assert.equal([...cleaned].length, 64);
+    const annJoined = await joinCall(ann, raw);
+    assert.equal(annJoined.display_name, cleaned);
+    const bobJoined = await joinCall(bob, '\u200B\u202E\u0000 \u2066');
+    // Nothing left of it: the account's own name instead.
+    assert.equal(bobJoined.display_name, team.member.username);
+    assert.deepEqual(
+      bobJoined.peers.map((p: any) => [p.display_name, p.user_id, p.username]),
+      [[cleaned, team.owner.id, team.owner.username]],
+    );
+    const joined = await ann.next('peerJoined');
+    assert.deepEqual([joined.display_name, joined.user_id, joined.username], [team.member.username, team.member.id, team.member.username]);
+    const res = await server.call('GET', `/api/channels/${channel}/call`, { token: team.viewer.token });
+    const shown = res.body.participants.map((p: any) => [p.display_name, p.username]).sort();
+    assert.deepEqual(shown, [[cleaned, team.owner.username], [team.member.username, team.member.username]].sort());
+
+    const other = await connect(team.viewer.token, channel);
+    const { rtp_capabilities } = await other.ok('getRouterRtpCapabilities');
+    const long = await other.request('join', { rtp_capabilities, display_name: 'x'.repeat(257) });
+    assert.equal(long.error?.code, 'bad_request');
+  });
+
+  it("refuses a stream whose source is not of its kind", async () => {
+    const channel = await voiceChannel();
+    const sharer = await connect(team.member.token, channel);
+    await joinCall(sharer);
+    const send = await sharer.ok('createWebRtcTransport', { direction: 'send' });
+    const produce = (kind: string, source: string, ssrc: number) => sharer.request('produce', {
+      transport_id: send.id, kind, app_data: { source },
+      rtp_parameters: kind === 'audio' ? opusParameters(ssrc) : vp8SimulcastParameters(ssrc, 1),
+    });
+    for (const [kind, source] of [['audio', 'screen'], ['audio', 'webcam'], ['video', 'mic'], ['video', 'screen-audio']]) {
+      const refused = await produce(kind!, source!, 20000);
+      assert.equal(refused.error?.code, 'source_mismatch', `${kind} ${source}: ${JSON.stringify(refused)}`);
+    }
+    assert.ok((await produce('audio', 'screen-audio', 20001)).ok);
+    assert.ok((await produce('video', 'screen', 20002)).ok);
+    const res = await server.call('GET', `/api/channels/${channel}/call`, { token: team.member.token });
+    const kinds = res.body.participants[0].producers.map((p: any) => `${p.source}:${p.kind}`).sort();
+    assert.deepEqual(kinds, ['screen-audio:audio', 'screen:video']);
+  });
+
+  it('one account cannot take more than its seats, connections and calls; the owner still gets in', async () => {
+    const hog = await newMember();
+    const [a, b, c] = [await voiceChannel(), await voiceChannel(), await voiceChannel()];
+    const seats = [await connect(hog.token, a), await connect(hog.token, a), await connect(hog.token, a)];
+    // SFU_MAX_CONNECTIONS_PER_USER=3: the fourth is refused before it can do anything.
+    const fourth = await rtcConnect(server, hog.token, a);
+    assert.deepEqual(await fourth.closed, { code: 4429, reason: 'too many call connections (at most 3 per user)' });
+    // SFU_MAX_PEERS_PER_USER_PER_ROOM=2.
+    await joinCall(seats[0]!);
+    await joinCall(seats[1]!);
+    const { rtp_capabilities } = await seats[2]!.ok('getRouterRtpCapabilities');
+    const third = await seats[2]!.request('join', { rtp_capabilities });
+    assert.equal(third.error?.code, 'limit_reached', JSON.stringify(third));
+    // The call holds three: the owner takes the last seat.
+    await joinCall(await connect(team.owner.token, a));
+    assert.equal((await participants(a)).length, 3);
+
+    // SFU_MAX_ROOMS_PER_USER=2: in a and b, not c as well.
+    seats[1]!.close();
+    seats[2]!.close();
+    await Promise.all([seats[1]!.closed, seats[2]!.closed]);
+    await eventually(async () => assert.equal((await participants(a)).length, 2));
+    await joinCall(await connect(hog.token, b));
+    const inC = await connect(hog.token, c);
+    const refused = await inC.request('join', { rtp_capabilities });
+    assert.equal(refused.error?.code, 'limit_reached');
+    assert.match(refused.error!.message, /in 2 calls already/);
+  });
+
+  it("counts requests per user across the user's connections", async () => {
+    const busy = await newMember();
+    const channel = await voiceChannel();
+    const clients = [await connect(busy.token, channel), await connect(busy.token, channel), await connect(busy.token, channel)];
+    // 30 at once on each: within one connection's burst (2 × 20), beyond the user's (2 × 25) together.
+    const answers = (await Promise.all(
+      clients.map((c) => Promise.all(Array.from({ length: 30 }, () => c.request('getRouterRtpCapabilities')))),
+    )).flat();
+    const limited = answers.filter((a) => a.error?.code === 'too_many_requests');
+    assert.ok(limited.length >= 20 && limited.length <= 45, `limited ${limited.length} of 90`);
+    assert.ok(limited.every((a) => /your account/.test(a.error!.message)), JSON.stringify(limited[0]));
+  });
+});
+
+describe('media ports', () => {
+  it("one user exhausting their allowance leaves other groups' calls working; a full range answers unavailable", async () => {
+    // Six ports, so six transports on the whole server; four for any one user.
+    const small = await startTestServer({
+      SFU_WORKERS: '1', RTC_MIN_PORT: '39700', RTC_MAX_PORT: '39705', SFU_MAX_TRANSPORTS_PER_USER: '4',
+    });
+    const clients: RtcClient[] = [];
+    const on = async (user: TestUser, channel: string) => {
+      const client = await rtcConnect(small, user.token, channel);
+      clients.push(client);
+      await joinCall(client);
+      return client;
+    };
+    try {
+      const ours = await setUpTeam(small, ['VOICE']);
+      const hog = ours.member;
+      const second = await small.call('POST', `/api/groups/${ours.groupId}/channels`, {
+        token: ours.owner.token, json: { name: 'second', type: 'VOICE' },
+      });
+      const hogs = [await on(hog, ours.channels.VOICE!), await on(hog, ours.channels.VOICE!), await on(hog, second.body.id)];
+      for (const client of hogs.slice(0, 2)) {
+        await client.ok('createWebRtcTransport', { direction: 'send' });
+        await client.ok('createWebRtcTransport', { direction: 'recv' });
+      }
+      const fifth = await hogs[2]!.request('createWebRtcTransport', { direction: 'recv' });
+      assert.equal(fifth.error?.code, 'limit_reached', JSON.stringify(fifth));
+
+      // Another group's call still works on the two ports left.
+      const theirs = await setUpTeam(small, ['VOICE']);
+      const speaker = await on(theirs.owner, theirs.channels.VOICE!);
+      const hearer = await on(theirs.member, theirs.channels.VOICE!);
+      await hearer.ok('createWebRtcTransport', { direction: 'recv' });
+      const mic = await sendMic(speaker, 31000);
+      await hearer.next('newConsumer', (c) => c.producer_id === mic);
+
+      // Now the range is full: a clear unavailable, not a bad request, whoever asks.
+      const full = await hearer.request('createWebRtcTransport', { direction: 'send' });
+      assert.equal(full.error?.code, 'unavailable', JSON.stringify(full));
+      assert.equal((await on(ours.owner, ours.channels.VOICE!)).socket.readyState, 1);
+      const alsoFull = await clients.at(-1)!.request('createWebRtcTransport', { direction: 'recv' });
+      assert.equal(alsoFull.error?.code, 'unavailable');
+
+      // Ports come back when their transports close.
+      hogs[0]!.close();
+      await hogs[0]!.closed;
+      await eventually(async () => assert.ok((await clients.at(-1)!.request('createWebRtcTransport', { direction: 'recv' })).ok));
+    } finally {
+      for (const c of clients) c.close();
+      await small.close();
+    }
+  });
+});
+
+describe('revocation', () => {
+  it('a removed member whose client ignores the close frame is out at once and can start nothing', async () => {
+    const channel = await voiceChannel();
+    const member = await newMember();
+    const listener = await connect(team.owner.token, channel);
+    const listening = await joinCall(listener);
+    await listener.ok('createWebRtcTransport', { direction: 'recv' });
+    const deaf = await deafConnect(rtcUrl(server, member.token, channel));
+    try {
+      const { rtp_capabilities } = await deaf.ok('getRouterRtpCapabilities');
+      const { peer_id } = await deaf.ok('join', { rtp_capabilities });
+      const send = await deaf.ok('createWebRtcTransport', { direction: 'send' });
+      await deaf.ok('connectWebRtcTransport', { transport_id: send.id, dtls_parameters: clientDtls });
+      const mic = await deaf.ok('produce', {
+        transport_id: send.id, kind: 'audio', rtp_parameters: opusParameters(30000), app_data: { source: 'mic' },
+      });
+      await listener.next('newConsumer', (c) => c.producer_id === mic.id);
+
+      const removed = await server.call('DELETE', `/api/groups/${team.groupId}/members/${member.id}`, { token: team.owner.token });
+      assert.equal(removed.status, 204);
+      const removedAt = Date.now();
+      // Straight after the removal, as the reported client did (new streams 16 ms later).
+      const after = [
+        deaf.send('produce', {
+          transport_id: send.id, kind: 'video', rtp_parameters: vp8SimulcastParameters(30001, 1), app_data: { source: 'webcam' },
+        }),
+        deaf.send('createWebRtcTransport', { direction: 'recv' }),
+        deaf.send('join', { rtp_capabilities }),
+      ];
+
+      assert.equal((await listener.next('peerLeft', (p) => p.peer_id === peer_id, 1000)).peer_id, peer_id);
+      assert.ok(Date.now() - removedAt < 1000, `peerLeft after ${Date.now() - removedAt} ms`);
+      assert.equal((await listener.next('consumerClosed', (c) => c.producer_id === mic.id, 1000)).producer_id, mic.id);
+      assert.deepEqual(await participants(channel), [listening.peer_id]);
+
+      // The client never answers the close frame: the server destroys the socket about a second later.
+      const goneAt = await deaf.gone;
+      assert.ok(goneAt - removedAt < 1600, `socket gone ${goneAt - removedAt} ms after the removal`);
+      assert.deepEqual(deaf.closeFrames, [{ code: 4403, reason: 'access revoked' }]);
+      const answered = deaf.messages.filter((m) => m.response && after.includes(m.id));
+      assert.deepEqual(answered.filter((m) => m.ok), [], 'a request after the removal succeeded');
+      assert.ok(!listener.notifications.some((n) => n.method === 'newConsumer' && n.data.peer_id === peer_id && n.data.source === 'webcam'));
+    } finally {
+      deaf.destroy();
+    }
+  });
+});
+
+describe('logs', () => {
+  it('each refusal is logged once, at info or warn, with no stack trace, URL or token', async () => {
+    // A second calls endpoint on the same database and access cache, logging where the test can read it.
+    const lines: Record<string, any>[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+    const calls = await startCalls({
+      pool: server.database.pool, access: server.access, tokens: accessTokens(server.jwtSecret, 900),
+      registry: new Registry(), log, workerBinary: process.env.MEDIASOUP_WORKER_BIN, workers: 1,
+      certificateDir: path.join(server.dataDir, 'sfu'),
+      rtc: { listenIp: '127.0.0.1', minPort: 39710, maxPort: 39719, enableTcp: true },
+      limits: {
+        maxPeersPerRoom: 3, maxProducersPerPeer: 2, requestsPerSecond: 10, userRequestsPerSecond: 50,
+        maxConnectionsPerUser: 1, maxPeersPerUserPerRoom: 1, maxRoomsPerUser: 1, maxTransportsPerUser: 2,
+      },
+    });
+    const http = createServer();
+    http.on('upgrade', (request, socket, head) => calls.handleUpgrade(request, socket, head));
+    http.listen(0, '127.0.0.1');
+    await once(http, 'listening');
+    const at = { url: `http://127.0.0.1:${(http.address() as AddressInfo).port}` };
+    const member = await newMember();
+    const forged = `${member.token.slice(0, -6)}AAAAAA`;
+    try {
+      const channel = await voiceChannel();
+      assert.equal((await (await rtcConnect(at, forged, channel)).closed).code, 4401);
+      const client = await rtcConnect(at, member.token, channel);
+      assert.equal((await (await rtcConnect(at, member.token, channel)).closed).code, 4429);
+      assert.equal((await client.request('createWebRtcTransport', { direction: 'send' })).error?.code, 'not_joined');
+      const flood = await Promise.all(Array.from({ length: 30 }, () => client.request('getRouterRtpCapabilities')));
+      assert.ok(flood.filter((a) => a.error?.code === 'too_many_requests').length >= 5);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await joinCall(client);
+      const send = await client.ok('createWebRtcTransport', { direction: 'send' });
+      const mismatch = await client.request('produce', {
+        transport_id: send.id, kind: 'audio', rtp_parameters: opusParameters(32000), app_data: { source: 'webcam' },
+      });
+      assert.equal(mismatch.error?.code, 'source_mismatch');
+      client.close();
+      await client.closed;
+    } finally {
+      http.close();
+      await calls.close();
+    }
+    const refusals = lines.filter((l) => / refused$/.test(l.msg)).map((l) => [l.level, l.msg, l.code, l.reason]);
+    assert.deepEqual(refusals, [
+      [30, 'rtc connection refused', 4401, 'invalid_token'],
+      [30, 'rtc connection refused', 4429, 'too many call connections (at most 1 per user)'],
+      [30, 'call request refused', 'not_joined', 'join the call first'],
+      [40, 'call request refused', 'too_many_requests', 'too many requests on this connection: slow down'],
+      [30, 'call request refused', 'source_mismatch', 'webcam is video, not audio'],
+    ]);
+    for (const line of lines) {
+      const text = JSON.stringify(line);
+      assert.ok(!text.includes(member.token) && !text.includes(forged) && !/token=|\/rtc\?|\\n\s+at /.test(text), text);
+      assert.ok(!('err' in line) && !('stack' in line), text);
+    }
   });
 });
 
