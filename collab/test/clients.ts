@@ -84,6 +84,47 @@ export async function goOnline(c: Client): Promise<void> {
   await waitFor(() => c.provider.isAuthenticated && c.provider.isSynced, 'synced again');
 }
 
+/**
+ * Writes text into a DOC channel's page as an editor does: a new paragraph at the end, or appended to paragraph
+ * `index`. Returns the paragraph's text, to edit further.
+ */
+export function writeParagraph(doc: Y.Doc, text: string, index?: number): Y.XmlText {
+  const page = doc.getXmlFragment('default');
+  const existing = index === undefined ? undefined : (page.get(index) as Y.XmlElement | undefined);
+  if (existing) {
+    const inner = existing.get(0) as Y.XmlText;
+    inner.insert(inner.length, text);
+    return inner;
+  }
+  const paragraph = new Y.XmlElement('paragraph');
+  const inner = new Y.XmlText();
+  paragraph.insert(0, [inner]);
+  doc.transact(() => {
+    page.push([paragraph]);
+    inner.insert(0, text);
+  });
+  return inner;
+}
+
+/** A page's text: its paragraphs' text joined, without markup. */
+export function pageText(doc: Y.Doc): string {
+  return doc
+    .getXmlFragment('default')
+    .toArray()
+    .map((node) => (node instanceof Y.XmlElement ? node.toArray().map((t) => (t as Y.XmlText).toDelta().map((op: { insert: string }) => op.insert).join('')).join('') : ''))
+    .join('');
+}
+
+/** The refusal notices the server sent a client (write rules), as they arrive. */
+export function refusalsOf(c: Client): { rule: string; reason: string; count: number }[] {
+  const seen: { rule: string; reason: string; count: number }[] = [];
+  c.provider.on('stateless', ({ payload }: { payload: string }) => {
+    const notice = JSON.parse(payload) as { type: string; refusals?: typeof seen };
+    if (notice.type === 'refused') seen.push(...(notice.refusals ?? []));
+  });
+  return seen;
+}
+
 /** Polls `condition` until true; fails with `what` after `ms`. */
 export async function waitFor(condition: () => boolean, what: string, ms = 5000): Promise<void> {
   const deadline = Date.now() + ms;
