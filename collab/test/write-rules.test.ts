@@ -141,5 +141,15 @@ describe('write rules over /collab', () => {
     assert.deepEqual(rest.body.map((t: { id: string }) => t.id), [id]);
     const put = await server.call('PUT', `/api/tasks/${id}`, { token: team.member.token, json: { is_completed: true } });
     assert.equal(put.status, 200);
+    // REST holds to the same rule.
+    const outside = await server.call('POST', `/api/channels/${name}/tasks`, {
+      token: team.member.token, json: { content: 'for an outsider', assignee_id: team.outsider.id },
+    });
+    assert.equal(outside.status, 422);
+    assert.equal(outside.body.error.code, 'validation_failed');
+    const inside = await server.call('POST', `/api/channels/${name}/tasks`, {
+      token: team.member.token, json: { content: 'for the viewer', assignee_id: team.viewer.id },
+    });
+    assert.equal(inside.status, 201);
   });
 });

@@ -29,7 +29,7 @@ export function mountDocumentRoutes(router: Router, app: AppContext): void {
       page.replacePage(doc, content, user.id);
       if (body.title !== undefined) page.setPageTitle(doc, body.title, user.id);
       return page.readPage(doc);
-    });
+    }, user.id);
   });
 
   route(api.patchPage, async ({ params, body, user }) => {
@@ -37,6 +37,6 @@ export function mountDocumentRoutes(router: Router, app: AppContext): void {
     return collab.change(params.id, (doc) => {
       page.setPageTitle(doc, body.title, user.id);
       return page.readPage(doc);
-    });
+    }, user.id);
   });
 }

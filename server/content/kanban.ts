@@ -17,7 +17,7 @@ export function mountKanbanRoutes(router: Router, app: AppContext): void {
 
   route(api.createColumn, async ({ params, body, user }) => {
     await contentChannel(db, params.id, user.id, ['KANBAN'], 'member');
-    const column = await collab.change(params.id, (doc) => kanban.addColumn(doc, body.title, body.position));
+    const column = await collab.change(params.id, (doc) => kanban.addColumn(doc, body.title, body.position), user.id);
     await registerItem(db, column.id, params.id, 'column');
     return column;
   });
@@ -25,8 +25,10 @@ export function mountKanbanRoutes(router: Router, app: AppContext): void {
   route(api.createCard, async ({ params, body, user }) => {
     const channelId = await itemChannel(db, params.id, 'column', user.id);
     await contentChannel(db, channelId, user.id, ['KANBAN'], 'member');
-    const card = await collab.change(channelId, (doc) =>
-      kanban.hasColumn(doc, params.id) ? kanban.addCard(doc, params.id, body.content, body.position) : undefined,
+    const card = await collab.change(
+      channelId,
+      (doc) => (kanban.hasColumn(doc, params.id) ? kanban.addCard(doc, params.id, body.content, body.position) : undefined),
+      user.id,
     );
     if (!card) throw notFound('column');
     await registerItem(db, card.id, channelId, 'card');
@@ -36,7 +38,7 @@ export function mountKanbanRoutes(router: Router, app: AppContext): void {
   route(api.updateCard, async ({ params, body, user }) => {
     const channelId = await itemChannel(db, params.id, 'card', user.id);
     await contentChannel(db, channelId, user.id, ['KANBAN'], 'member');
-    const card = await collab.change(channelId, (doc) => kanban.updateCard(doc, params.id, body.content));
+    const card = await collab.change(channelId, (doc) => kanban.updateCard(doc, params.id, body.content), user.id);
     if (!card) throw notFound('card');
     return card;
   });
@@ -44,8 +46,10 @@ export function mountKanbanRoutes(router: Router, app: AppContext): void {
   route(api.moveCard, async ({ params, body, user }) => {
     const channelId = await itemChannel(db, params.id, 'card', user.id);
     await contentChannel(db, channelId, user.id, ['KANBAN'], 'member');
-    const card = await collab.change(channelId, (doc) =>
-      kanban.moveCard(doc, params.id, body.column_id, body.new_order),
+    const card = await collab.change(
+      channelId,
+      (doc) => kanban.moveCard(doc, params.id, body.column_id, body.new_order),
+      user.id,
     );
     if (!card) throw notFound('card or column');
     return card;

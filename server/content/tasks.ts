@@ -2,9 +2,17 @@ import type { Router } from 'express';
 import { tasks } from '../../collab/index.ts';
 import { contentEndpoints as api } from '../../schema/index.ts';
 import type { AppContext } from '../context.ts';
-import { notFound } from '../http/errors.ts';
+import type { Queryable } from '../db/database.ts';
+import { notFound, unprocessable } from '../http/errors.ts';
+import { channelAccess } from '../workspace/access.ts';
 import { mounter } from '../http/route.ts';
 import { contentChannel, itemChannel, registerItem } from './access.ts';
+
+/** An assignee must be able to read the task list: the same rule the document's write rules hold clients to. */
+async function requireAssignable(db: Queryable, channelId: string, assigneeId: string | null | undefined): Promise<void> {
+  if (!assigneeId || (await channelAccess(db, channelId, assigneeId))) return;
+  throw unprocessable('assignee_id: a task can only be assigned to a member of the group');
+}
 
 export function mountTaskRoutes(router: Router, app: AppContext): void {
   const { db, collab } = app;
@@ -17,7 +25,8 @@ export function mountTaskRoutes(router: Router, app: AppContext): void {
 
   route(api.createTask, async ({ params, body, user }) => {
     await contentChannel(db, params.id, user.id, ['TODO'], 'member');
-    const task = await collab.change(params.id, (doc) => tasks.addTask(doc, body));
+    await requireAssignable(db, params.id, body.assignee_id);
+    const task = await collab.change(params.id, (doc) => tasks.addTask(doc, body), user.id);
     await registerItem(db, task.id, params.id, 'task');
     return task;
   });
@@ -25,7 +34,8 @@ export function mountTaskRoutes(router: Router, app: AppContext): void {
   route(api.updateTask, async ({ params, body, user }) => {
     const channelId = await itemChannel(db, params.id, 'task', user.id);
     await contentChannel(db, channelId, user.id, ['TODO'], 'member');
-    const task = await collab.change(channelId, (doc) => tasks.updateTask(doc, params.id, body));
+    await requireAssignable(db, channelId, body.assignee_id);
+    const task = await collab.change(channelId, (doc) => tasks.updateTask(doc, params.id, body), user.id);
     if (!task) throw notFound('task');
     return task;
   });
@@ -33,6 +43,6 @@ export function mountTaskRoutes(router: Router, app: AppContext): void {
   route(api.deleteTask, async ({ params, user }) => {
     const channelId = await itemChannel(db, params.id, 'task', user.id);
     await contentChannel(db, channelId, user.id, ['TODO'], 'member');
-    if (!(await collab.change(channelId, (doc) => tasks.deleteTask(doc, params.id)))) throw notFound('task');
+    if (!(await collab.change(channelId, (doc) => tasks.deleteTask(doc, params.id), user.id))) throw notFound('task');
   });
 }
