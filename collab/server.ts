@@ -7,7 +7,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type pg from 'pg';
 import { WebSocketServer } from 'ws';
 import * as Y from 'yjs';
-import { ApiError, type AccessCache, type AccessTokens, type Logger } from '../server/index.ts';
+import { ApiError, routeConsole, type AccessCache, type AccessTokens, type Logger } from '../server/index.ts';
 import { accessControl, type CollabContext } from './extensions/access.ts';
 import { itemIndex } from './extensions/item-index.ts';
 import { limits, type CollabLimits } from './extensions/limits.ts';
@@ -90,6 +90,8 @@ export function createCollab(options: CollabOptions): Collab {
     },
   });
 
+  // Hocuspocus prints its errors and warnings with console; they become our JSON log lines.
+  const unrouteConsole = routeConsole(log, '/@hocuspocus/', 'hocuspocus');
   const hocuspocus = new Hocuspocus<CollabContext>({
     name: 'teamspace',
     quiet: true,
@@ -170,5 +172,6 @@ export function createCollab(options: CollabOptions): Collab {
     await hocuspocus.hooks('onDestroy', { instance: hocuspocus });
     sockets.close();
     redis?.disconnect();
+    unrouteConsole();
   }
 }

@@ -1,7 +1,7 @@
 export { startServer, type RunningServer } from './server.ts';
 export { createApp } from './app.ts';
 export { loadConfig, ConfigError, type Config } from './config.ts';
-export { createLogger, type Logger } from './logger.ts';
+export { createLogger, routeConsole, type Logger } from './logger.ts';
 export { openDatabase, inTransaction, type Database, type Queryable } from './db/database.ts';
 export { userFromToken } from './auth/authenticate.ts';
 export type { AuthUser } from './auth/users.ts';

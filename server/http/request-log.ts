@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from '../logger.ts';
+import { redactUrl, type Logger } from '../logger.ts';
 
 const quietPaths = new Set(['/health', '/health/ready', '/metrics']);
 
@@ -18,7 +18,8 @@ export function requestLog(logger: Logger): RequestHandler {
     autoLogging: { ignore: (req) => quietPaths.has(req.url ?? '') },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : 'info'),
     serializers: {
-      req: (req) => ({ id: req.id, method: req.method, url: req.url }),
+      // Tokens in query strings (e.g. a client that puts `access_token=` in a URL) never reach the logs.
+      req: (req) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
       res: (res) => ({ status: res.statusCode }),
     },
   });

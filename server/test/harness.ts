@@ -5,7 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { endpoints } from '../../schema/index.ts';
-import { createLogger, createScratchDatabase, loadConfig, startServer, type RunningServer } from '../index.ts';
+import { createLogger, createScratchDatabase, loadConfig, startServer, type Logger, type RunningServer } from '../index.ts';
 
 export const testDb = process.env.TEST_DB === 'postgres' ? 'postgres' : 'pglite';
 
@@ -93,7 +93,12 @@ async function newStorage(env: Record<string, string>): Promise<Storage> {
   };
 }
 
-export async function startTestServer(env: Record<string, string> = {}, reuse?: Storage): Promise<TestServer> {
+/** `log`: where the server logs (e.g. a logger writing to a stream the test reads); by default TEST_LOG_LEVEL or none. */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  reuse?: Storage,
+  log: Logger = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+): Promise<TestServer> {
   const storage = reuse ?? (await newStorage(env));
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -110,7 +115,7 @@ export async function startTestServer(env: Record<string, string> = {}, reuse?: 
     ...(storage.databaseUrl ? { DATABASE_URL: storage.databaseUrl } : {}),
     ...env,
   });
-  const server = await startServer(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  const server = await startServer(config, log);
 
   async function call(method: string, urlPath: string, options: CallOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers };
@@ -158,7 +163,7 @@ export async function startTestServer(env: Record<string, string> = {}, reuse?: 
     signUp,
     async restart(changed = {}) {
       await server.close();
-      return startTestServer({ ...env, ...changed }, storage);
+      return startTestServer({ ...env, ...changed }, storage, log);
     },
     async close() {
       await server.close();
