@@ -1,7 +1,7 @@
 import { OutgoingMessage, type Connection, type Extension } from '@hocuspocus/server';
 import type pg from 'pg';
 import { ApiError, channelAccess, userFromToken, type AccessCache, type Role } from '../../server/index.ts';
-import type { AccessTokens } from '../../server/index.ts';
+import type { AccessTokens, AuthUser, ChannelAccess } from '../../server/index.ts';
 import type { Logger } from '../../server/index.ts';
 
 export interface CollabContext {
@@ -69,13 +69,18 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
     extensionName: 'access-control',
     async onAuthenticate({ token, documentName, connectionConfig }) {
       if (!uuid.test(documentName)) throw refusal('not-found');
-      let user;
+      // A database that cannot answer (pool timeout, lost connection) says nothing about the user: the client is
+      // told `unavailable` and may retry, never that it was denied.
+      let user: AuthUser;
+      let granted: ChannelAccess | undefined;
       try {
         user = await userFromToken(access.user, tokens, token);
+        granted = await channelAccess(pool, documentName, user.id);
       } catch (err) {
-        throw refusal(err instanceof ApiError ? err.code : 'unauthorized');
+        if (err instanceof ApiError) throw refusal(err.code);
+        log.warn({ err, document: documentName }, 'collab authentication: database unavailable');
+        throw refusal('unavailable');
       }
-      const granted = await channelAccess(pool, documentName, user.id);
       if (!granted) throw refusal('not-found');
       if (granted.channel.type === 'VOICE') throw refusal('voice channels have no document');
       connectionConfig.readOnly = granted.role === 'viewer';
