@@ -2,7 +2,7 @@
 // lookup, whatever a client may have written into a document.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { errorCode, setUpTeam, startTestServer, type Team, type TestServer } from './harness.ts';
+import { errorCode, setUpTeam, startTestServer, type Response, type Team, type TestServer } from './harness.ts';
 
 let server: TestServer;
 let team: Team;
@@ -14,7 +14,7 @@ after(() => server.close());
 
 const traversal = '..%2F..%2Fetc';
 
-function assertInvalidId(res: { status: number; body: any }, path: string): void {
+function assertInvalidId(res: Response, path: string): void {
   assert.equal(res.status, 422);
   assert.equal(errorCode(res), 'validation_failed');
   assert.ok(res.body.error.details.some((d: { path: string }) => d.path === path), JSON.stringify(res.body));
@@ -48,9 +48,14 @@ describe('item ids over REST', () => {
       await server.call('POST', `/api/kanban/columns/${traversal}/cards`, { token, json: { content: 'x' } }),
       'params.id',
     );
-    const card = await server.call('POST', `/api/kanban/columns/${column.body.id}/cards`, { token, json: { content: 'a' } });
+    const card = await server.call('POST', `/api/kanban/columns/${column.body.id}/cards`, {
+      token, json: { content: 'a' },
+    });
     assert.equal(card.status, 201);
-    assertInvalidId(await server.call('PUT', `/api/kanban/cards/${traversal}`, { token, json: { content: 'b' } }), 'params.id');
+    assertInvalidId(
+      await server.call('PUT', `/api/kanban/cards/${traversal}`, { token, json: { content: 'b' } }),
+      'params.id',
+    );
     assertInvalidId(
       await server.call('PUT', `/api/kanban/cards/${traversal}/move`, {
         token, json: { column_id: column.body.id, new_order: 0 },
