@@ -11,6 +11,7 @@ import { ApiError, routeConsole, type AccessCache, type AccessTokens, type Logge
 import { accessControl, type CollabContext } from './extensions/access.ts';
 import { itemIndex } from './extensions/item-index.ts';
 import { limits, type CollabLimits } from './extensions/limits.ts';
+import { presence, type PresenceLimits } from './extensions/presence.ts';
 import { persistence, StorageUnavailable, type CompactionThresholds } from './extensions/persistence.ts';
 import { createDocumentStore, type CompactionResult } from './storage/document-store.ts';
 import type { Keyring } from './storage/keyring.ts';
@@ -22,6 +23,7 @@ export interface CollabOptions {
   keyring: Keyring;
   log: Logger;
   limits: CollabLimits;
+  presence: PresenceLimits;
   /** When to fold a document's log into its snapshot. */
   compactAfter: CompactionThresholds;
   /** Share documents with other instances through Redis. */
@@ -57,6 +59,7 @@ export function createCollab(options: CollabOptions): Collab {
   const persisted = persistence(store, log, options.compactAfter);
   const extensions: Extension[] = [
     accessControl(options.pool, options.access, options.tokens, log),
+    presence(options.presence, log),
     limits(options.limits, log),
     persisted,
     itemIndex(options.pool, log),

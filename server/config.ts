@@ -50,6 +50,8 @@ const EnvSchema = z.object({
   COLLAB_MAX_UPDATE_BYTES: z.coerce.number().int().positive().default(2 * 1024 * 1024),
   COLLAB_MAX_DOCUMENT_BYTES: z.coerce.number().int().positive().default(64 * 1024 * 1024),
   COLLAB_MESSAGES_PER_SECOND: z.coerce.number().int().positive().default(300),
+  COLLAB_PRESENCE_MAX_BYTES: z.coerce.number().int().min(256).default(4096),
+  COLLAB_PRESENCE_PER_SECOND: z.coerce.number().int().positive().default(10),
   COLLAB_COMPACT_AFTER: z.coerce.number().int().positive().default(500),
   COLLAB_COMPACT_AFTER_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   DATA_RETENTION_DAYS: z.coerce.number().positive().optional(),

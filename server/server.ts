@@ -69,6 +69,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         maxDocumentBytes: config.COLLAB_MAX_DOCUMENT_BYTES,
         messagesPerSecond: config.COLLAB_MESSAGES_PER_SECOND,
       },
+      presence: { maxBytes: config.COLLAB_PRESENCE_MAX_BYTES, perSecond: config.COLLAB_PRESENCE_PER_SECOND },
     });
     stops.push(() => collab.close());
     let stopping = false;

@@ -6,6 +6,8 @@ import type { Logger } from '../../server/index.ts';
 
 export interface CollabContext {
   userId: string;
+  /** The account's display name, or its username: what presence states are stamped with. */
+  displayName: string;
   role: Role;
   channelType: string;
   groupId: string | null;
@@ -18,6 +20,8 @@ function refusal(reason: string): { reason: string } {
   return { reason };
 }
 
+const displayName = (user: AuthUser) => user.display_name || user.username;
+
 /**
  * Who may open which document: a valid access token, and membership of the channel's group (or of the DM).
  * Viewers get read-only connections. A change of membership or role, or a deactivation, applies to open
@@ -25,18 +29,18 @@ function refusal(reason: string): { reason: string } {
  */
 export function accessControl(pool: pg.Pool, access: AccessCache, tokens: AccessTokens, log: Logger) {
   const byUser = new Map<string, Set<Connection<CollabContext>>>();
-  const awarenessOwners = new Map<string, Map<number, Connection>>();
 
   async function recheck(connection: Connection<CollabContext>): Promise<void> {
     const { userId } = connection.context;
     const user = await access.user(userId);
     const now = user?.is_active ? await channelAccess(pool, connection.document.name, userId) : undefined;
-    if (!now) {
+    if (!user || !now) {
       log.info({ user_id: userId, document: connection.document.name }, 'access revoked: closing connection');
       connection.close({ code: 4403, reason: 'access revoked' });
       return;
     }
     const wasReadOnly = connection.readOnly;
+    connection.context.displayName = displayName(user);
     connection.context.role = now.role;
     connection.readOnly = now.role === 'viewer';
     if (wasReadOnly && !connection.readOnly) {
@@ -85,7 +89,8 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
       if (granted.channel.type === 'VOICE') throw refusal('voice channels have no document');
       connectionConfig.readOnly = granted.role === 'viewer';
       return {
-        userId: user.id, role: granted.role, channelType: granted.channel.type, groupId: granted.channel.group_id,
+        userId: user.id, displayName: displayName(user), role: granted.role, channelType: granted.channel.type,
+        groupId: granted.channel.group_id,
       } satisfies CollabContext;
     },
     async connected({ connection, context }) {
@@ -96,30 +101,6 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
         set.delete(connection);
         if (!set.size) byUser.delete(context.userId);
       });
-    },
-    // Presence (awareness) is per Yjs client id: a connection may set or clear only the ids it announced
-    // first, and every state it sends carries its user's id, so no one can pose as, or erase, someone else.
-    async beforeHandleAwareness({ states, connection, documentName }) {
-      if (!connection) return;
-      let owners = awarenessOwners.get(documentName);
-      if (!owners) awarenessOwners.set(documentName, (owners = new Map()));
-      for (const [clientId, state] of states) {
-        const owner = owners.get(clientId);
-        if (owner && owner !== connection) {
-          states.delete(clientId);
-          continue;
-        }
-        if (!owner) {
-          owners.set(clientId, connection);
-          connection.onClose(() => {
-            if (owners.get(clientId) === connection) owners.delete(clientId);
-          });
-        }
-        state.user_id = connection.context.userId;
-      }
-    },
-    async afterUnloadDocument({ documentName }) {
-      awarenessOwners.delete(documentName);
     },
     async onDestroy() {
       stopListening();
