@@ -108,11 +108,22 @@ export function writeParagraph(doc: Y.Doc, text: string, index?: number): Y.XmlT
 
 /** A page's text: its paragraphs' text joined, without markup. */
 export function pageText(doc: Y.Doc): string {
+  return paragraphs(doc).join('');
+}
+
+/** Each top-level node's text on a page, without markup. */
+export function paragraphs(doc: Y.Doc): string[] {
   return doc
     .getXmlFragment('default')
     .toArray()
-    .map((node) => (node instanceof Y.XmlElement ? node.toArray().map((t) => (t as Y.XmlText).toDelta().map((op: { insert: string }) => op.insert).join('')).join('') : ''))
-    .join('');
+    .map((node) => (node instanceof Y.XmlElement ? node.toArray().map((t) => (t as Y.XmlText).toDelta().map((op: { insert: string }) => op.insert).join('')).join('') : ''));
+}
+
+/** The text of paragraph `index` of a page, as the editor holds it (to edit at any position). */
+export function paragraphText(doc: Y.Doc, index: number): Y.XmlText {
+  const node = doc.getXmlFragment('default').get(index);
+  if (!(node instanceof Y.XmlElement) || !(node.get(0) instanceof Y.XmlText)) throw new Error(`no paragraph ${index}`);
+  return node.get(0) as Y.XmlText;
 }
 
 /** The refusal notices the server sent a client (write rules), as they arrive. */

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import * as Y from 'yjs';
+import { isDeepStrictEqual } from 'node:util';
 import { setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
-import { connect, goOffline, goOnline, waitFor, type Client } from './clients.ts';
+import { chat } from '../shapes/index.ts';
+import {
+  connect, goOffline, goOnline, pageText, paragraphs, paragraphText, refusalsOf, waitFor, writeParagraph, type Client,
+} from './clients.ts';
 
 let server: TestServer;
 let team: Team;
@@ -28,16 +31,21 @@ describe('collaboration', () => {
     const [a, b, c] = await Promise.all([
       client(name, team.owner.token), client(name, team.member.token), client(name, team.owner.token),
     ]);
-    a.doc.getText('t').insert(0, 'alpha ');
-    b.doc.getText('t').insert(0, 'beta ');
-    c.doc.getText('t').insert(0, 'gamma ');
+    const notices = [a, b, c].map(refusalsOf);
+    // One paragraph they all edit at once, at the same place.
+    writeParagraph(a.doc, '');
+    await waitFor(() => [a, b, c].every((x) => x.doc.getXmlFragment('default').length === 1), 'the paragraph');
+    paragraphText(a.doc, 0).insert(0, 'alpha ');
+    paragraphText(b.doc, 0).insert(0, 'beta ');
+    paragraphText(c.doc, 0).insert(0, 'gamma ');
     await waitFor(
-      () => [a, b, c].every((x) => x.doc.getText('t').length === 'alpha beta gamma '.length),
+      () => [a, b, c].every((x) => pageText(x.doc).length === 'alpha beta gamma '.length),
       'convergence',
     );
-    const texts = [a, b, c].map((x) => x.doc.getText('t').toString());
-    assert.equal(new Set(texts).size, 1);
-    for (const word of ['alpha', 'beta', 'gamma']) assert.ok(texts[0]!.includes(word));
+    const pages = [a, b, c].map((x) => x.doc.getXmlFragment('default').toJSON());
+    assert.equal(new Set(pages).size, 1);
+    for (const word of ['alpha', 'beta', 'gamma']) assert.ok(pageText(a.doc).includes(word));
+    assert.deepEqual(notices.flat(), [], 'nothing refused');
   });
 
   it('refuses missing and bad tokens, outsiders, DM outsiders, unknown channels and voice channels', async () => {
@@ -63,16 +71,18 @@ describe('collaboration', () => {
 
   it('viewers read but cannot change anything', async () => {
     const name = team.channels.TEXT!;
+    const texts = (c: Client) => chat.readMessages(c.doc).map((m) => m.text);
     const writer = await client(name, team.member.token);
-    writer.doc.getText('t').insert(0, 'from member');
+    chat.writeMessage(writer.doc, { author_id: team.member.id, text: 'from member' });
     await writer.saved();
     const viewer = await client(name, team.viewer.token);
-    await waitFor(() => viewer.doc.getText('t').toString() === 'from member', 'viewer sees content');
-    viewer.doc.getText('t').insert(0, 'VIEWER WAS HERE ');
+    await waitFor(() => isDeepStrictEqual(texts(viewer), ['from member']), 'viewer sees content');
+    // A message that would be valid from a member: only the viewer's role keeps it out.
+    chat.writeMessage(viewer.doc, { author_id: team.viewer.id, text: 'VIEWER WAS HERE' });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(writer.doc.getText('t').toString(), 'from member');
+    assert.deepEqual(texts(writer), ['from member']);
     const fresh = await client(name, team.owner.token);
-    assert.equal(fresh.doc.getText('t').toString(), 'from member');
+    assert.deepEqual(texts(fresh), ['from member']);
     assert.ok(viewer.provider.unsyncedChanges > 0, 'the viewer’s change was never acknowledged');
   });
 
@@ -80,21 +90,24 @@ describe('collaboration', () => {
     const name = team.channels.TEXT!;
     const a = await client(name, team.owner.token);
     const b = await client(name, team.member.token);
-    await waitFor(() => a.doc.getText('t').toString() === b.doc.getText('t').toString(), 'initial sync');
+    const has = (c: Client, text: string) => chat.readMessages(c.doc).some((m) => m.text === text);
+    const messages = (c: Client) => c.doc.getArray('messages').toJSON();
+    await waitFor(() => isDeepStrictEqual(messages(a), messages(b)), 'initial sync');
     await goOffline(b);
-    b.doc.getText('offline').insert(0, 'written offline');
-    a.doc.getText('online').insert(0, 'written online');
+    chat.writeMessage(b.doc, { author_id: team.member.id, text: 'written offline' });
+    chat.writeMessage(a.doc, { author_id: team.owner.id, text: 'written online' });
     await a.saved();
     await goOnline(b);
-    await waitFor(() => a.doc.getText('offline').toString() === 'written offline', 'offline edit reaches a');
-    await waitFor(() => b.doc.getText('online').toString() === 'written online', 'online edit reaches b');
+    await waitFor(() => has(a, 'written offline'), 'offline edit reaches a');
+    await waitFor(() => has(b, 'written online'), 'online edit reaches b');
   });
 
   it('keeps every acknowledged edit across a restart, stored encrypted', async () => {
     const name = team.channels.DOC!;
     const a = await client(name, team.owner.token);
-    a.doc.getText('secret').insert(0, 'the launch code is swordfish');
+    writeParagraph(a.doc, 'the launch code is swordfish');
     await a.saved();
+    const page = paragraphs(a.doc);
     a.close();
     const { rows } = await server.database.pool.query(
       `SELECT payload FROM document_updates WHERE document_name = $1
@@ -105,6 +118,7 @@ describe('collaboration', () => {
     for (const row of rows) assert.equal(Buffer.from(row.payload).includes('swordfish'), false, 'stored as plaintext');
     server = await server.restart();
     const b = await client(name, team.member.token);
-    assert.equal(b.doc.getText('secret').toString(), 'the launch code is swordfish');
+    assert.equal(paragraphs(b.doc).at(-1), 'the launch code is swordfish');
+    assert.deepEqual(paragraphs(b.doc), page);
   });
 });
