@@ -6,7 +6,10 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import { eventually, setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
-import { connect, goOffline, goOnline, waitFor, type Client } from './clients.ts';
+import { chat } from '../shapes/index.ts';
+import {
+  connect, goOffline, goOnline, pageText, paragraphs, refusalsOf, waitFor, writeParagraph, type Client,
+} from './clients.ts';
 
 let server: TestServer;
 let team: Team;
@@ -62,13 +65,13 @@ describe('access changes on open connections', () => {
       server.call('PATCH', `/api/groups/${t.groupId}/members/${t.member.id}`, { token: t.owner.token, json: { role } });
     await setRole('viewer');
     await new Promise((resolve) => setTimeout(resolve, 200));
-    m.doc.getText('t').insert(0, 'while viewer');
+    writeParagraph(m.doc, 'while viewer');
     await new Promise((resolve) => setTimeout(resolve, 300));
-    assert.equal(owner.doc.getText('t').toString(), '', 'the viewer’s edit was not applied');
+    assert.equal(pageText(owner.doc), '', 'the viewer’s edit was not applied');
     await setRole('member');
     await new Promise((resolve) => setTimeout(resolve, 200));
-    m.doc.getText('t2').insert(0, 'member again');
-    await waitFor(() => owner.doc.getText('t2').toString() === 'member again', 'edit after promotion');
+    writeParagraph(m.doc, 'member again');
+    await waitFor(() => paragraphs(owner.doc).includes('member again'), 'edit after promotion');
   });
 
   it('a deactivated user is disconnected at once', async () => {
@@ -86,7 +89,8 @@ describe('access changes on open connections', () => {
     });
     let current = shortLived;
     const c = await client(t.channels.DOC!, async () => current);
-    c.doc.getText('t').insert(0, 'before ');
+    const notices = refusalsOf(c);
+    const text = writeParagraph(c.doc, 'before ');
     await c.saved();
     await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 100));
     const stale = await connect(server, t.channels.DOC!, shortLived, { expectRefusal: true });
@@ -94,13 +98,14 @@ describe('access changes on open connections', () => {
     assert.equal(await stale.refusal, 'token_expired', 'the old token no longer opens anything');
     // Offline while the token expired; the client refreshes it and the socket reconnects with the new one.
     await goOffline(c);
-    c.doc.getText('t').insert(7, 'during ');
+    text.insert(7, 'during ');
     const refreshed = await server.call('POST', '/api/auth/refresh', { json: { refresh_token: t.member.refreshToken } });
     current = refreshed.body.access_token;
     await goOnline(c);
     await c.saved();
     const check = await client(t.channels.DOC!, t.owner.token);
-    assert.equal(check.doc.getText('t').toString(), 'before during ');
+    assert.equal(pageText(check.doc), 'before during ');
+    assert.deepEqual(notices, [], 'nothing refused');
   });
 });
 
@@ -108,15 +113,17 @@ describe('hostile clients', () => {
   it('a malformed update closes that connection and harms no one else', async () => {
     const name = team.channels.TEXT!;
     const good = await client(name, team.member.token);
-    good.doc.getText('t').insert(0, 'intact');
+    const notices = refusalsOf(good);
+    const { id } = chat.writeMessage(good.doc, { author_id: team.member.id, text: 'intact' });
     await good.saved();
     const bad = await client(name, team.member.token);
     sendRaw(bad, updateFrame(name, new Uint8Array([1, 200, 7, 7, 7, 255, 255, 3])));
     assert.equal(await bad.refusal, 'malformed update');
-    good.doc.getText('t').insert(6, ' and alive');
+    chat.appendToMessage(good.doc, id, ' and alive');
     await good.saved();
     const fresh = await client(name, team.owner.token);
-    assert.equal(fresh.doc.getText('t').toString(), 'intact and alive');
+    assert.deepEqual(chat.readMessages(fresh.doc).map((m) => m.text), ['intact and alive']);
+    assert.deepEqual(notices, [], 'nothing of the good client refused');
   });
 
   it('an update that decodes but cannot be applied is refused before it is stored', async () => {
@@ -135,32 +142,40 @@ describe('hostile clients', () => {
     bad.close();
     await eventually(async () => assert.equal(server.collab.hocuspocus.documents.has(name), false));
     const fresh = await client(name, t.owner.token);
-    fresh.doc.getText('t').insert(0, 'still usable');
+    const notices = refusalsOf(fresh);
+    writeParagraph(fresh.doc, 'still usable');
     await fresh.saved();
+    assert.deepEqual(notices, [], 'nothing refused');
+    const reader = await client(name, t.member.token);
+    assert.equal(pageText(reader.doc), 'still usable');
   });
 
   it('an oversized update is refused before it is applied or stored', async () => {
     const name = team.channels.DOC!;
     const bad = await client(name, team.member.token);
+    // Valid content, so only the size limit can keep it out.
     const big = new Y.Doc();
-    big.getText('t').insert(0, 'x'.repeat(100_000));
+    writeParagraph(big, 'x'.repeat(100_000));
     sendRaw(bad, updateFrame(name, Y.encodeStateAsUpdate(big)));
     assert.match(await bad.refusal, /too large/);
     const fresh = await client(name, team.owner.token);
-    assert.equal(fresh.doc.getText('t').length, 0);
+    assert.equal(pageText(fresh.doc).length, 0);
   });
 
   it('a document cannot grow past its size limit', async () => {
     const t = await setUpTeam(server, ['DOC']);
     const c = await client(t.channels.DOC!, t.member.token);
+    const notices = refusalsOf(c);
+    const text = writeParagraph(c.doc, '');
     for (let i = 0; i < 3; i++) {
-      c.doc.getText('t').insert(0, String(i).repeat(60_000));
+      text.insert(0, String(i).repeat(60_000));
       await c.saved();
     }
-    c.doc.getText('t').insert(0, 'x'.repeat(60_000));
+    assert.deepEqual(notices, [], 'nothing refused by the write rules');
+    text.insert(0, 'x'.repeat(60_000));
     assert.equal(await c.refusal, 'document too large');
     const fresh = await client(t.channels.DOC!, t.owner.token);
-    assert.equal(fresh.doc.getText('t').length, 180_000, 'what was accepted is kept');
+    assert.equal(pageText(fresh.doc).length, 180_000, 'what was accepted is kept');
   });
 
   it('no one can pose as, or erase, another client in presence', async () => {
@@ -195,7 +210,8 @@ describe('hostile clients', () => {
   it('a flood of messages closes the connection', async () => {
     const name = team.channels.DOC!;
     const bad = await client(name, team.member.token);
-    for (let i = 0; i < 400; i++) bad.doc.getText('flood').insert(0, 'x');
+    const text = writeParagraph(bad.doc, 'x');
+    for (let i = 0; i < 400; i++) text.insert(0, 'x');
     assert.equal(await bad.refusal, 'too many messages');
   });
 });
