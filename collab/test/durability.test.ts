@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { createScratchDatabase, type ScratchDatabase } from '../../server/index.ts';
 import { testDb, type TestServer } from '../../server/test/harness.ts';
-import { connect, type Client } from './clients.ts';
+import { connect, pageText, refusalsOf, writeParagraph, type Client } from './clients.ts';
 
 let dataDir: string;
 let scratch: ScratchDatabase | undefined;
@@ -76,13 +76,15 @@ describe('durability', () => {
     const channel = await api(server, 'POST', `/api/groups/${group.id}/channels`, { name: 'doc', type: 'DOC' }, login.access_token);
 
     const writer: Client = await connect(server, channel.id, login.access_token);
-    const text = writer.doc.getText('t');
+    const notices = refusalsOf(writer);
+    const text = writeParagraph(writer.doc, '');
     for (let i = 0; i < 60; i++) {
       text.insert(text.length, `${i},`);
       if (i % 3 === 0) await writer.saved();
     }
     await writer.saved();
-    const acknowledged = text.toString();
+    assert.deepEqual(notices, [], 'nothing refused');
+    const acknowledged = pageText(writer.doc);
     // More edits in flight, then the process dies without any chance to flush.
     for (let i = 0; i < 40; i++) text.insert(text.length, `late${i},`);
     await kill9();
@@ -90,7 +92,7 @@ describe('durability', () => {
 
     server = await startChild();
     const reader = await connect(server, channel.id, login.access_token);
-    const stored = reader.doc.getText('t').toString();
+    const stored = pageText(reader.doc);
     reader.close();
     assert.ok(stored.startsWith(acknowledged), `lost acknowledged edits: had ${acknowledged.length}, got ${stored.length}`);
     await kill9();
