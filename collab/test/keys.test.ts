@@ -7,7 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createDocumentStore, keyIdOf, keyringFromBase64 } from '../index.ts';
 import { setUpTeam, startTestServer, type TestServer } from '../../server/test/harness.ts';
-import { connect } from './clients.ts';
+import { connect, pageText, refusalsOf, writeParagraph } from './clients.ts';
 
 let server: TestServer;
 before(async () => {
@@ -26,7 +26,7 @@ async function keyIds(name: string): Promise<string[]> {
 
 async function read(name: string, token: string): Promise<string> {
   const c = await connect(server, name, token);
-  const text = c.doc.getText('t').toString();
+  const text = pageText(c.doc);
   c.close();
   return text;
 }
@@ -39,8 +39,10 @@ describe('encryption keys', () => {
     const keyB = randomBytes(32).toString('base64');
     const keyC = randomBytes(32).toString('base64');
     const writer = await connect(server, name, team.member.token);
-    writer.doc.getText('t').insert(0, 'under key A');
+    const notices = refusalsOf(writer);
+    writeParagraph(writer.doc, 'under key A');
     await writer.saved();
+    assert.deepEqual(notices, [], 'nothing refused');
     writer.close();
 
     server = await server.restart({ ENCRYPTION_KEY: keyB, ENCRYPTION_OLD_KEYS: keyA });
