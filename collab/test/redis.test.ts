@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { setUpTeam, startTestServer, testDb, type TestServer } from '../../server/test/harness.ts';
-import { connect, waitFor, type Client } from './clients.ts';
+import { connect, pageText, paragraphText, refusalsOf, waitFor, writeParagraph, type Client } from './clients.ts';
 
 const redisUrl = process.env.REDIS_URL;
 const ci = process.env.CI === 'true' || process.env.CI === '1';
@@ -36,20 +36,27 @@ describe('scaling out through Redis', { skip }, () => {
     const a = await connect(one, name, team.owner.token);
     const b = await connect(two, name, team.member.token);
     open.push(a, b);
+    const notices = [a, b].map(refusalsOf);
+    const stored = async () =>
+      (await one.database.pool.query('SELECT count(*)::int AS n FROM document_updates WHERE document_name = $1', [name]))
+        .rows[0].n as number;
+    // The paragraph both edit, made first and counted apart.
+    writeParagraph(a.doc, '');
+    await a.saved();
+    await waitFor(() => b.doc.getXmlFragment('default').length === 1, 'the paragraph on the other instance');
+    const before = await stored();
     for (let i = 0; i < 5; i++) {
-      a.doc.getText('t').insert(0, 'a');
+      paragraphText(a.doc, 0).insert(0, 'a');
       await a.saved();
-      b.doc.getText('t').insert(0, 'b');
+      paragraphText(b.doc, 0).insert(0, 'b');
       await b.saved();
     }
     await waitFor(
-      () => a.doc.getText('t').length === 10 && b.doc.getText('t').toString() === a.doc.getText('t').toString(),
+      () => pageText(a.doc).length === 10 && pageText(b.doc) === pageText(a.doc),
       'convergence across instances',
     );
-    const { rows } = await one.database.pool.query(
-      'SELECT count(*)::int AS n FROM document_updates WHERE document_name = $1',
-      [name],
-    );
-    assert.equal(rows[0].n, 10, 'one row per client update, none relayed twice');
+    assert.equal(b.doc.getXmlFragment('default').toJSON(), a.doc.getXmlFragment('default').toJSON());
+    assert.deepEqual(notices.flat(), [], 'nothing refused');
+    assert.equal((await stored()) - before, 10, 'one row per client update, none relayed twice');
   });
 });
