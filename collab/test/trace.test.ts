@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
-import { connect, waitFor, type Client } from './clients.ts';
+import { connect, pageText, refusalsOf, waitFor, writeParagraph, type Client } from './clients.ts';
 import { loadTrace, replay } from './traces.ts';
 
 let server: TestServer;
@@ -28,18 +28,21 @@ describe('editing trace', () => {
     open.push(watcher, writer);
     // The provider batches what the typist does within 20 ms into one message, as a real client would.
     writer.provider.configuration.flushDelay = 20;
-    await replay(trace, writer.doc.getText('paper'));
+    const notices = refusalsOf(writer);
+    // Typed into one paragraph of the page, as an editor holds it.
+    await replay(trace, writeParagraph(writer.doc, ''));
     // Thousands of batched updates, each acknowledged once stored: allow for a loaded machine.
     await writer.saved(60_000);
-    assert.equal(writer.doc.getText('paper').toString(), trace.endContent);
+    assert.equal(pageText(writer.doc), trace.endContent);
+    assert.deepEqual(notices, [], 'nothing refused');
     // Relayed at once, but a loaded machine may take a moment to apply 260,000 edits on the watcher's side.
-    await waitFor(() => watcher.doc.getText('paper').toString() === trace.endContent, 'another client has it live', 20_000);
+    await waitFor(() => pageText(watcher.doc) === trace.endContent, 'another client has it live', 20_000);
     writer.close();
     watcher.close();
     server = await server.restart();
     const reader = await connect(server, name, team.member.token);
     open.push(reader);
-    assert.equal(reader.doc.getText('paper').toString(), trace.endContent, 'and it is stored');
+    assert.equal(pageText(reader.doc), trace.endContent, 'and it is stored');
     reader.close();
   });
 });
