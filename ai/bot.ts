@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import * as Y from 'yjs';
+import type * as Y from 'yjs';
 import { chat, type Collab, type Message } from '../collab/index.ts';
 import type { Logger } from '../server/index.ts';
 import { answerScope, isCurrentReader, isUuid } from './answer-scope.ts';
@@ -24,21 +24,6 @@ const MENTION = /^@ai\b[\s,:]*/i;
 const FRESH_MS = 10 * 60_000;
 /** Chat channels, where the bot answers. */
 const CHAT_TYPES = new Set(['TEXT', 'DM']);
-
-/**
- * When the server first saw each message: `received_at`, which only the server writes (`created_at` is the
- * client's to set). Messages stored before the server wrote it have none.
- */
-function receivedTimes(doc: Y.Doc): Map<string, string> {
-  const times = new Map<string, string>();
-  doc.getArray<unknown>('messages').forEach((m) => {
-    if (!(m instanceof Y.Map)) return;
-    const id = m.get('id');
-    const at = m.get('received_at');
-    if (typeof id === 'string' && typeof at === 'string') times.set(id, at);
-  });
-  return times;
-}
 
 /**
  * The @AI bot: a message in a TEXT channel or a DM that starts with `@AI` gets a reply in its thread, written by
@@ -122,11 +107,11 @@ export async function startBot(options: BotOptions) {
     const { rows: channel } = await pool.query<{ type: string }>('SELECT type FROM channels WHERE id = $1', [channelId]);
     if (!CHAT_TYPES.has(channel[0]?.type ?? '')) return;
     const answered = new Set(all.filter((m) => m.author_id === botId).map((m) => m.parent_id));
-    const received = receivedTimes(doc);
     const now = Date.now();
     for (const m of all) {
       if (m.deleted || m.author_id === botId || !MENTION.test(m.text) || answered.has(m.id)) continue;
-      if (now - Date.parse(received.get(m.id) ?? m.created_at) > FRESH_MS) continue;
+      // The server's own receipt time where it has one: `created_at` is the writer's claim.
+      if (now - Date.parse(m.received_at ?? m.created_at) > FRESH_MS) continue;
       // Claimed before the author is checked, so a question is looked at once, answered or not.
       if (!(await claim(channelId, m))) continue;
       if (!(await isCurrentReader(pool, channelId, m.author_id))) {
