@@ -62,8 +62,8 @@ async function search(token: string, json: object) {
 describe('AI search over live documents', () => {
   it('indexes what clients write in every channel type, and answers with citations', async () => {
     const chatClient = await client(a, 'TEXT');
-    chat.postMessage(chatClient.doc, { author_id: a.member.id, text: 'The release train leaves on friday after the database migration' });
-    chat.postMessage(chatClient.doc, { author_id: a.member.id, text: 'Remember to water the office plants' });
+    chat.writeMessage(chatClient.doc, { author_id: a.member.id, text: 'The release train leaves on friday after the database migration' });
+    chat.writeMessage(chatClient.doc, { author_id: a.member.id, text: 'Remember to water the office plants' });
     const todo = await client(a, 'TODO');
     tasks.addTask(todo.doc, { content: 'Rotate the staging certificates before the audit' });
     const board = await client(a, 'KANBAN');
@@ -101,7 +101,7 @@ describe('AI search over live documents', () => {
 
   it('an edit replaces its chunks and a delete removes them', async () => {
     const c = await client(a, 'TEXT');
-    const m = chat.postMessage(c.doc, { author_id: a.member.id, text: 'The quarterly offsite happens in Lisbon' });
+    const m = chat.writeMessage(c.doc, { author_id: a.member.id, text: 'The quarterly offsite happens in Lisbon' });
     await c.saved();
     await indexed(async () => {
       assert.match((await search(a.member.token, { query: 'quarterly offsite Lisbon', top_k: 1 })).sources[0]?.text ?? '', /Lisbon/);
@@ -123,16 +123,18 @@ describe('AI search over live documents', () => {
 
   it('messages expired by retention leave Chroma too', async () => {
     const c = await client(a, 'TEXT');
-    const m = chat.postMessage(c.doc, { author_id: a.member.id, text: 'The old wifi password was hunter two' });
+    const m = chat.writeMessage(c.doc, { author_id: a.member.id, text: 'The old wifi password was hunter two' });
     await c.saved();
     await indexed(async () => {
       assert.match((await search(a.member.token, { query: 'old wifi password', top_k: 1 })).sources[0]?.text ?? '', /wifi/);
     });
-    // Backdated past DATA_RETENTION_DAYS: the next retention pass deletes it and stores the document.
-    c.doc.getArray<Y.Map<unknown>>('messages').forEach((entry) => {
-      if (entry.get('id') === m.id) entry.set('created_at', new Date(Date.now() - 40 * 86_400_000).toISOString());
+    // Backdated past DATA_RETENTION_DAYS on the server (retention goes by the server's `received_at`, which no
+    // client may write): the next retention pass deletes it and stores the document.
+    await server.collab.change(a.channels.TEXT!, (doc) => {
+      doc.getArray<Y.Map<unknown>>('messages').forEach((entry) => {
+        if (entry.get('id') === m.id) entry.set('received_at', new Date(Date.now() - 40 * 86_400_000).toISOString());
+      });
     });
-    await c.saved();
     await indexed(async () => {
       assert.ok(!chat.readMessages(c.doc).some((x) => x.id === m.id), 'retention removed it');
       const all = (await search(a.member.token, { query: 'old wifi password hunter', top_k: 50 })).sources;
@@ -142,7 +144,7 @@ describe('AI search over live documents', () => {
 
   it("never gives one group's content to another, whatever channel_ids say", async () => {
     const secret = await client(b, 'TEXT');
-    chat.postMessage(secret.doc, { author_id: b.member.id, text: 'Our acquisition codename is bluefin lagoon' });
+    chat.writeMessage(secret.doc, { author_id: b.member.id, text: 'Our acquisition codename is bluefin lagoon' });
     await secret.saved();
     await indexed(async () => {
       assert.match((await search(b.member.token, { query: 'acquisition codename', top_k: 1 })).sources[0]?.text ?? '', /bluefin/);
@@ -229,7 +231,7 @@ describe('AI search over live documents', () => {
     ollama.responder = () => `The train leaves on friday [1]. ${words}`;
     ollama.pieceDelayMs = 25;
     try {
-      const question = chat.postMessage(asker.doc, { author_id: a.member.id, text: '@AI when does the release train leave?' });
+      const question = chat.writeMessage(asker.doc, { author_id: a.member.id, text: '@AI when does the release train leave?' });
       await asker.saved();
       const seen = new Set<string>();
       const replyOf = () => chat.readMessages(watcher.doc).find((m) => m.parent_id === question.id);
@@ -247,7 +249,7 @@ describe('AI search over live documents', () => {
       const asked = ollama.requests.filter((r) => r.path === '/api/chat').at(-1)!;
       assert.match(JSON.stringify(asked.body!.messages), /release train leaves on friday/);
       // Answered once, even when the document is stored again.
-      chat.postMessage(asker.doc, { author_id: a.member.id, text: 'thanks' });
+      chat.writeMessage(asker.doc, { author_id: a.member.id, text: 'thanks' });
       await asker.saved();
       await new Promise((resolve) => setTimeout(resolve, 2500));
       assert.equal(chat.readMessages(watcher.doc).filter((m) => m.parent_id === question.id).length, 1);
@@ -260,7 +262,7 @@ describe('AI search over live documents', () => {
   it('the sweep drops the chunks of channels that are gone and re-queues the rest', async () => {
     const gone = await setUpTeam(server, ['TEXT']);
     const c = await connect(server, gone.channels.TEXT!, gone.member.token);
-    chat.postMessage(c.doc, { author_id: gone.member.id, text: 'A channel about to disappear' });
+    chat.writeMessage(c.doc, { author_id: gone.member.id, text: 'A channel about to disappear' });
     await c.saved();
     c.close();
     const chunks = async () => (await server.call('GET', '/api/ai/health', { token: a.member.token })).body.chroma.chunks as number;
@@ -283,7 +285,7 @@ describe('AI search over live documents', () => {
     open.push(c);
     for (let i = 0; i < 40; i++) {
       const words = Array.from({ length: 60 }, (_, w) => `topic${i}word${w}`).join(' ');
-      chat.postMessage(c.doc, { author_id: team.member.id, text: `Status ${i}: ${words}` });
+      chat.writeMessage(c.doc, { author_id: team.member.id, text: `Status ${i}: ${words}` });
     }
     await c.saved();
     const before = ollama.requests.filter((r) => r.path === '/api/chat').length;
