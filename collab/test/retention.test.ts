@@ -33,9 +33,16 @@ describe('retention', () => {
     const name = team.channels.TEXT!;
     const c = await connect(server, name, team.member.token);
     const old = new Date(Date.now() - 40 * 86_400_000);
-    for (let i = 0; i < 5; i++) chat.postMessage(c.doc, { author_id: team.member.id, text: `ancient secret ${i}`, created_at: old });
-    chat.postMessage(c.doc, { author_id: team.member.id, text: 'fresh news' });
+    for (let i = 0; i < 5; i++) chat.writeMessage(c.doc, { author_id: team.member.id, text: `ancient secret ${i}`, created_at: old });
+    chat.writeMessage(c.doc, { author_id: team.member.id, text: 'fresh news' });
     await c.saved();
+    // A client's own date does not expire a message (the server received it just now); backdate the server's
+    // `received_at` as if it had arrived 40 days ago.
+    await server.collab.change(name, (doc) => {
+      for (const entry of doc.getArray<Y.Map<unknown>>('messages')) {
+        if (String(entry.get('text')).startsWith('ancient')) entry.set('received_at', old.toISOString());
+      }
+    });
     assert.ok((await storedBytes(name)).plain.includes('ancient secret 0'), 'stored before retention');
     await eventually(async () => {
       assert.deepEqual(chat.readMessages(c.doc).map((m) => m.text), ['fresh news']);
