@@ -79,17 +79,21 @@ export function writeRules(pool: pg.Pool, access: AccessCache, log: Logger, regi
     return found;
   }
 
-  /** Client ids the update writes new structs for, with a refusal if one belongs to someone else. */
-  async function claimedClients(connection: Connection<CollabContext>, payload: Uint8Array) {
+  /**
+   * The client ids an update writes new structs for: `fresh` ones no one owns yet (the writer's from now on), and
+   * `foreign` ones that belong to someone else (or to the server).
+   */
+  async function clientsOf(connection: Connection<CollabContext>, payload: Uint8Array) {
     const document = connection.document;
     const fresh: number[] = [];
+    const foreign: number[] = [];
     for (const [client, end] of Y.parseUpdateMeta(payload).to) {
       if (end <= Y.getState(document.store, client)) continue;
       const owner = client === document.clientID ? null : await ownerOf(document.name, client);
       if (owner === undefined) fresh.push(client);
-      else if (owner !== connection.context.userId) return { fresh, taken: true };
+      else if (owner !== connection.context.userId) foreign.push(client);
     }
-    return { fresh, taken: false };
+    return { fresh, foreign };
   }
 
   function notify(connection: Connection<CollabContext>, refusals: Refusal[]): void {
@@ -116,24 +120,32 @@ export function writeRules(pool: pg.Pool, access: AccessCache, log: Logger, regi
       const { context, document } = connection;
       const rules = rulesByChannelType[context.channelType];
       if (!rules) return undefined;
-      const [claims, names] = await Promise.all([
-        claimedClients(connection, payload),
+      const [clients, names] = await Promise.all([
+        clientsOf(connection, payload),
         context.channelType === 'TODO' ? readersOf(document.name, context) : Promise.resolve(new Set<string>()),
       ]);
       // Access may have changed while the lookups ran: a connection made read-only since applies nothing.
       if (connection.readOnly) return undefined;
-      const update = payload.slice();
+      let update: Uint8Array = payload.slice();
       neutralize(payload);
-      if (claims.taken) {
-        notify(connection, [{ rule: 'client.id', reason: 'this Yjs client id belongs to someone else: start a new session' }]);
-        return undefined;
+      const refusals: Refusal[] = [];
+      if (clients.foreign.length) {
+        // Structs under someone else's client id are left out (two writers on one id would make Yjs drop one's
+        // edits as duplicates); the rest of the update stands. An honest client sends them only when it relays
+        // content the server lost, which their owner sends again.
+        const everything = new Map(clients.foreign.map((client) => [client, Number.MAX_SAFE_INTEGER]));
+        update = Y.diffUpdate(update, Y.encodeStateVector(everything));
+        refusals.push({ rule: 'client.id', reason: "content under another person's Yjs client id is not taken" });
       }
       // Built before the first transaction is judged, so during one it holds the state before it.
       if (context.channelType === 'TEXT' || context.channelType === 'DM') messageIndex(document);
       const writer = { userId: context.userId, role: context.role, readers: names, now: Date.now() };
       const checked = applyChecked(document, update, writer, rules, { source: 'connection', connection });
-      if (checked.refusals.length) notify(connection, checked.refusals);
-      if (checked.incomplete) {
+      refusals.push(...checked.refusals);
+      if (refusals.length) notify(connection, refusals);
+      // Asked again for what the incomplete part builds on, unless that was content left out above (it would
+      // come back, and be left out, again).
+      if (checked.incomplete && !clients.foreign.length) {
         connection.send(
           new OutgoingMessage(connection.messageAddress).createSyncMessage().writeFirstSyncStepFor(document).toUint8Array(),
         );
@@ -141,7 +153,7 @@ export function writeRules(pool: pg.Pool, access: AccessCache, log: Logger, regi
       if (!checked.applied) return undefined;
       const owned = owners.get(document.name) ?? new Map<number, string | null>();
       owners.set(document.name, owned);
-      const newClients = claims.fresh.filter((client) => !owned.has(client));
+      const newClients = clients.fresh.filter((client) => !owned.has(client));
       for (const client of newClients) owned.set(client, context.userId);
       return { ...checked, applied: checked.applied, userId: context.userId, newClients };
     },

@@ -106,7 +106,7 @@ describe('write rules over /collab', () => {
   it("refuses writing with another member's Yjs client id", async () => {
     const name = team.channels.DOC!;
     const victim = await client(name, team.owner.token);
-    const own = writeParagraph(victim.doc, 'victim ');
+    const mine = writeParagraph(victim.doc, 'victim ');
     await victim.saved();
     const thief = await client(name, team.member.token);
     const notices = refusalsOf(thief);
@@ -114,10 +114,17 @@ describe('write rules over /collab', () => {
     thief.doc.clientID = victim.doc.clientID;
     writeParagraph(thief.doc, 'stolen identity');
     await waitFor(() => notices.some((n) => n.rule === 'client.id'), 'the refusal');
-    own.insert(own.length, 'still mine');
+    // Left out, but the thief's own client id still writes (here at the top, which does not build on the
+    // refused paragraph): only the stolen part is refused.
+    thief.doc.clientID = Math.floor(Math.random() * 2 ** 31);
+    const own = new Y.XmlElement('paragraph');
+    own.insert(0, [new Y.XmlText('under my own id')]);
+    thief.doc.getXmlFragment('default').insert(0, [own]);
+    mine.insert(mine.length, 'still mine');
     await victim.saved();
     const fresh = await client(name, team.viewer.token);
     await waitFor(() => pageText(fresh.doc).includes('victim still mine'), "the victim's later edit");
+    await waitFor(() => pageText(fresh.doc).includes('under my own id'), "the thief's own edit");
     assert.equal(pageText(fresh.doc).includes('stolen'), false);
   });
 
