@@ -159,4 +159,24 @@ describe('write rules over /collab', () => {
     });
     assert.equal(inside.status, 201);
   });
+
+  it('a demotion racing an update never leaves stored content that was not applied', async () => {
+    const name = team.channels.DOC!;
+    const observer = await client(name, team.owner.token);
+    const member = await client(name, team.member.token);
+    const role = (to: string) =>
+      server.call('PATCH', `/api/groups/${team.groupId}/members/${team.member.id}`, { token: team.owner.token, json: { role: to } });
+    for (let i = 0; i < 8; i++) {
+      writeParagraph(member.doc, `race ${i} `);
+      await role('viewer');
+      await pause(50);
+      await role('member');
+      await pause(50);
+    }
+    await pause(500);
+    const live = pageText(observer.doc);
+    server = await server.restart();
+    const fresh = await client(name, team.viewer.token);
+    assert.equal(pageText(fresh.doc), live, 'what is stored is exactly what the live document applied');
+  });
 });
