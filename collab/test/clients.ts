@@ -2,6 +2,7 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import * as Y from 'yjs';
 import type { TestServer } from '../../server/test/harness.ts';
+import { chat, kanban, tasks } from '../shapes/index.ts';
 
 export interface Client {
   doc: Y.Doc;
@@ -124,6 +125,18 @@ export function paragraphText(doc: Y.Doc, index: number): Y.XmlText {
   const node = doc.getXmlFragment('default').get(index);
   if (!(node instanceof Y.XmlElement) || !(node.get(0) instanceof Y.XmlText)) throw new Error(`no paragraph ${index}`);
   return node.get(0) as Y.XmlText;
+}
+
+/**
+ * Writes `text` as valid content for a channel type, as its client would: a message by `userId` (TEXT, DM), a task
+ * (TODO), a column (KANBAN) or a paragraph (DOC).
+ */
+export function writeValid(doc: Y.Doc, channelType: string, userId: string, text: string): void {
+  if (channelType === 'TEXT' || channelType === 'DM') chat.writeMessage(doc, { author_id: userId, text });
+  else if (channelType === 'TODO') tasks.addTask(doc, { content: text });
+  else if (channelType === 'KANBAN') kanban.addColumn(doc, text);
+  else if (channelType === 'DOC') writeParagraph(doc, text);
+  else throw new Error(`${channelType} channels have no document`);
 }
 
 /** The refusal notices the server sent a client (write rules), as they arrive. */

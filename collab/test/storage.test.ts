@@ -6,13 +6,24 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createDocumentStore, keyringFromBase64 } from '../index.ts';
 import { eventually, setUpTeam, startTestServer, type TestServer } from '../../server/test/harness.ts';
-import { connect } from './clients.ts';
+import { connect, pageText, paragraphText, refusalsOf, writeParagraph, writeValid, type Client } from './clients.ts';
 
 let server: TestServer;
+const open: Client[] = [];
 before(async () => {
   server = await startTestServer({ COLLAB_COMPACT_AFTER: '5' });
 });
-after(() => server.close());
+// Clients left open by a failed assertion would keep reconnecting, and the test process would never end.
+after(async () => {
+  for (const c of open) c.close();
+  await server.close();
+});
+
+async function client(name: string, token: string): Promise<Client> {
+  const c = await connect(server, name, token);
+  open.push(c);
+  return c;
+}
 
 const count = async (table: string, name: string) =>
   (await server.database.pool.query(`SELECT count(*)::int AS n FROM ${table} WHERE document_name = $1`, [name]))
@@ -22,17 +33,19 @@ describe('document storage', () => {
   it('compacts the log into the snapshot, dropping deleted content, and unloads idle documents', async () => {
     const team = await setUpTeam(server, ['DOC']);
     const name = team.channels.DOC!;
-    const c = await connect(server, name, team.member.token);
-    const text = c.doc.getText('t');
+    const c = await client(name, team.member.token);
+    const notices = refusalsOf(c);
     for (let i = 0; i < 12; i++) {
-      text.insert(text.length, `${i} `);
+      writeParagraph(c.doc, `${i} `, 0);
       await c.saved();
     }
+    const text = paragraphText(c.doc, 0);
     text.insert(0, 'TEMPORARY-SECRET ');
     await c.saved();
     text.delete(0, 'TEMPORARY-SECRET '.length);
     await c.saved();
-    const expected = text.toString();
+    assert.deepEqual(notices, [], 'nothing refused');
+    const expected = pageText(c.doc);
     assert.ok((await count('document_updates', name)) >= 14, 'each acknowledged update is in the log');
     c.close();
     await eventually(async () => assert.equal(server.collab.hocuspocus.documents.has(name), false, 'unloaded'));
@@ -42,18 +55,20 @@ describe('document storage', () => {
     const stored = await createDocumentStore(server.database.pool, keyringFromBase64(key)).load(name);
     assert.equal(stored.parts.length, 1, 'one snapshot, no log');
     assert.equal(Buffer.from(stored.parts[0]!).includes('TEMPORARY-SECRET'), false, 'deleted text left storage');
-    const again = await connect(server, name, team.owner.token);
-    assert.equal(again.doc.getText('t').toString(), expected);
+    const again = await client(name, team.owner.token);
+    assert.equal(pageText(again.doc), expected);
     again.close();
   });
 
   it('memory returns: documents opened and closed do not stay loaded', async () => {
     const team = await setUpTeam(server, ['DOC', 'TEXT', 'TODO', 'KANBAN']);
     for (let round = 0; round < 5; round++) {
-      for (const name of Object.values(team.channels)) {
-        const c = await connect(server, name, team.member.token);
-        c.doc.getText('t').insert(0, 'x');
+      for (const [type, name] of Object.entries(team.channels)) {
+        const c = await client(name, team.member.token);
+        const notices = refusalsOf(c);
+        writeValid(c.doc, type, team.member.id, 'x');
         await c.saved();
+        assert.deepEqual(notices, [], `nothing refused in ${type}`);
         c.close();
       }
     }
@@ -66,22 +81,24 @@ describe('document storage', () => {
   it('an update whose append fails is stored once the database takes it again, and acknowledged only then', async () => {
     const team = await setUpTeam(server, ['DOC']);
     const name = team.channels.DOC!;
-    const writer = await connect(server, name, team.member.token);
+    const writer = await client(name, team.member.token);
+    const notices = refusalsOf(writer);
     const pool = server.database.pool;
     // The table vanishing makes every INSERT fail, as a database outage would.
     await pool.query('ALTER TABLE document_updates RENAME TO document_updates_away');
     try {
-      writer.doc.getText('t').insert(0, 'kept through a storage hiccup');
+      writeParagraph(writer.doc, 'kept through a storage hiccup');
       await new Promise((resolve) => setTimeout(resolve, 400));
       assert.ok(writer.provider.unsyncedChanges > 0, 'not acknowledged while it is not stored');
     } finally {
       await pool.query('ALTER TABLE document_updates_away RENAME TO document_updates');
     }
     await writer.saved(15_000);
+    assert.deepEqual(notices, [], 'nothing refused');
     writer.close();
     server = await server.restart({ COLLAB_COMPACT_AFTER: '5' });
-    const reader = await connect(server, name, team.member.token);
-    assert.equal(reader.doc.getText('t').toString(), 'kept through a storage hiccup');
+    const reader = await client(name, team.member.token);
+    assert.equal(pageText(reader.doc), 'kept through a storage hiccup');
     reader.close();
   });
 });
