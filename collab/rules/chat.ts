@@ -7,6 +7,9 @@ import { plausibleTime, refuse, type ChannelRules, type Refusal, type RuleInput,
 /** How far ahead of the server's clock a client's clock may run. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 const MAX_EMOJI_LENGTH = 32;
+/** Distinct emoji one message may carry. */
+const MAX_EMOJI_PER_MESSAGE = 64;
+const tooManyEmoji = refuse('chat.reaction', `a message carries at most ${MAX_EMOJI_PER_MESSAGE} different reactions`);
 const MESSAGE_KEYS = new Set(['id', 'author_id', 'text', 'created_at', 'parent_id', 'reactions']);
 
 const str = (map: Y.Map<unknown>, key: string) => {
@@ -30,6 +33,7 @@ const validEmoji = (emoji: string) =>
 /** A reactions map (emoji → user id → true) that holds only the writer's own reactions. */
 function ownReactions(value: unknown, writer: Writer): Refusal | undefined {
   if (!(value instanceof Y.Map)) return refuse('chat.shape', 'reactions must be a map of emoji');
+  if (value.size > MAX_EMOJI_PER_MESSAGE) return tooManyEmoji;
   for (const [emoji, users] of value.entries()) {
     const refusal = ownReactionUsers(emoji, users, writer);
     if (refusal) return refusal;
@@ -125,6 +129,7 @@ export const chatRules: ChannelRules = {
       if (before instanceof Y.Map && [...before._map.keys()].some((id) => id !== writer.userId && view.itemBefore(before, id))) {
         return refuse('chat.reaction', 'you can only add or remove your own reactions');
       }
+      if (change.after && !change.before && (change.map as Y.Map<unknown>).size > MAX_EMOJI_PER_MESSAGE) return tooManyEmoji;
       return change.after ? ownReactionUsers(change.key, valueOf(change.after), writer) : undefined;
     }
     if (depth === 3 && place.path[1] === 'reactions' && change.kind === 'set') {

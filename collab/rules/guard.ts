@@ -20,6 +20,18 @@ const undo = (view: TransactionView, change: Change) => {
 };
 
 /**
+ * A rule's verdict; a rule that throws (content too odd to read, nesting too deep for the stack) refuses: nothing
+ * escapes the transaction unjudged.
+ */
+function judge(rules: ChannelRules, input: RuleInput): Refusal | undefined {
+  try {
+    return rules.check(input);
+  } catch {
+    return { rule: 'shape', reason: 'content that cannot be checked' };
+  }
+}
+
+/**
  * Applies a client's update to the live document and judges every change it makes against the channel's rules,
  * in one transaction: a refused change is undone inside it (new content deleted, so its content never leaves
  * the server; older content it removed put back as a copy; a map key set back), so the document's one `update`
@@ -63,7 +75,7 @@ export function applyChecked(doc: Y.Doc, update: Uint8Array, writer: Writer, rul
       if (rules.order) inputs.sort((a, b) => rules.order!(a.change, a.place) - rules.order!(b.change, b.place));
       const accepted: RuleInput[] = [];
       for (const input of inputs) {
-        const refusal = rules.check(input);
+        const refusal = judge(rules, input);
         if (!refusal) {
           accepted.push(input);
           continue;

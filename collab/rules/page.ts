@@ -50,7 +50,7 @@ function mark(key: string, value: unknown, nodeName: string): Refusal | undefine
 }
 
 /** One piece of content inserted into an element, a fragment or text, with everything nested in it. */
-function content(item: Y.Item, parent: Y.AbstractType<any>): Refusal | undefined {
+function content(item: Y.Item, parent: Y.AbstractType<any>, depth = 0): Refusal | undefined {
   const inner = item.content;
   if (parent instanceof Y.XmlText) {
     if (inner instanceof Y.ContentString) return undefined;
@@ -58,7 +58,7 @@ function content(item: Y.Item, parent: Y.AbstractType<any>): Refusal | undefined
     return invalid('text holds only characters and marks');
   }
   if (!(inner instanceof Y.ContentType)) return invalid('a page holds only nodes of its schema');
-  return node(inner.type);
+  return node(inner.type, depth + 1);
 }
 
 /** The schema node a type stands for ('doc' for the page's fragment). */
@@ -66,10 +66,14 @@ function nodeNameOf(type: unknown): string {
   return type instanceof Y.XmlElement ? type.nodeName : 'doc';
 }
 
-function node(type: Y.AbstractType<any>): Refusal | undefined {
+/** How deep nodes may nest: more than any page needs, well within the stack of the checks that walk them. */
+const MAX_DEPTH = 64;
+
+function node(type: Y.AbstractType<any>, depth = 0): Refusal | undefined {
+  if (depth > MAX_DEPTH) return invalid('nodes nest too deep');
   if (type instanceof Y.XmlText) {
     for (let item = type._start; item; item = item.right) {
-      const refusal = item.deleted ? undefined : content(item, type);
+      const refusal = item.deleted ? undefined : content(item, type, depth);
       if (refusal) return refusal;
     }
     return type._map.size ? invalid('text has no attributes') : undefined;

@@ -196,4 +196,33 @@ describe('write rules', () => {
     assert.deepEqual(sync(b, writer(bob)).refusals.map((r) => r.rule), ['page.schema', 'page.schema', 'page.schema']);
     same(b, server);
   });
+
+  it('bounds what one member can pile up: reactions per message, nesting in pages', () => {
+    const chatSide = setUp('TEXT');
+    const a = chatSide.client();
+    const posted = chat.writeMessage(a, { author_id: alice, text: 'react to me' });
+    assert.equal(chatSide.sync(a, writer(alice)).refusals.length, 0);
+    const b = chatSide.client();
+    for (let i = 0; i < 70; i++) chat.react(b, posted.id, `e${i}`, bob, true);
+    const reacted = chatSide.sync(b, writer(bob));
+    assert.equal(reacted.refusals.filter((r) => r.rule === 'chat.reaction').length, 6, 'beyond 64 emoji');
+    assert.equal(Object.keys(chat.readMessageById(chatSide.server, posted.id)!.reactions).length, 64);
+    chatSide.same(b, chatSide.server);
+
+    const pageSide = setUp('DOC');
+    const c = pageSide.client();
+    let deepest = new Y.XmlElement('blockquote');
+    const top = deepest;
+    for (let i = 0; i < 200; i++) {
+      const inner = new Y.XmlElement('blockquote');
+      deepest.insert(0, [inner]);
+      deepest = inner;
+    }
+    const ok = new Y.XmlElement('paragraph');
+    ok.insert(0, [new Y.XmlText('shallow')]);
+    c.getXmlFragment('default').insert(0, [top, ok]);
+    assert.deepEqual(pageSide.sync(c, writer(alice)).refusals.map((r) => r.rule), ['page.schema']);
+    assert.equal(pageSide.server.getXmlFragment('default').toString(), '<paragraph>shallow</paragraph>');
+    pageSide.same(c, pageSide.server);
+  });
 });
