@@ -18,6 +18,8 @@ import type { Keyring } from './storage/keyring.ts';
 
 export interface CollabOptions {
   pool: pg.Pool;
+  /** Document storage's own pool (`Database.storage`), so a busy document never makes requests wait. */
+  storage: pg.Pool;
   access: AccessCache;
   tokens: AccessTokens;
   keyring: Keyring;
@@ -55,7 +57,7 @@ export interface Collab {
 
 export function createCollab(options: CollabOptions): Collab {
   const { log } = options;
-  const store = createDocumentStore(options.pool, options.keyring);
+  const store = createDocumentStore(options.storage, options.keyring);
   const persisted = persistence(store, log, options.compactAfter);
   const extensions: Extension[] = [
     accessControl(options.pool, options.access, options.tokens, log),

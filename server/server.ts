@@ -52,6 +52,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const collab = createCollab({
       registry,
       pool: database.pool,
+      storage: database.storage,
       access,
       tokens,
       keyring,

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import * as Y from 'yjs';
 import { inTransaction } from '../../server/index.ts';
+import { fairQueue } from './fair-queue.ts';
 import type { Keyring } from './keyring.ts';
 
 export interface StoredState {
@@ -28,6 +29,18 @@ export interface WriteRecord {
   newClients: number[];
 }
 
+/** The ids of the leading rows whose sizes add up to at most `budget` bytes (always at least one row). */
+function withinBytes(rows: { id: string; bytes: number }[], budget: number): string[] {
+  const ids: string[] = [];
+  let total = 0;
+  for (const row of rows) {
+    total += Number(row.bytes);
+    if (ids.length && total > budget) break;
+    ids.push(row.id);
+  }
+  return ids;
+}
+
 interface Row {
   id?: string;
   key_id: string;
@@ -39,8 +52,15 @@ interface Row {
  * Appends are single inserts, so an update is durable once `append` resolves. Compaction folds the log into the
  * snapshot through a garbage-collecting Y.Doc, so content deleted in the document is gone from storage too.
  */
-export function createDocumentStore(pool: pg.Pool, keyring: Keyring, compactionBatch = 5000) {
+export function createDocumentStore(
+  pool: pg.Pool,
+  keyring: Keyring,
+  compactionBatch = 5000,
+  compactionBatchBytes = 8 * 1024 * 1024,
+) {
   const open = (name: string, row: Row) => keyring.open({ keyId: row.key_id, payload: row.payload }, name);
+  // Documents take turns at the storage connections (see fairQueue); compaction takes one turn per transaction.
+  const inTurn = fairQueue(pool.options.max ?? 10);
 
   /**
    * Appends an update to the log, with who wrote it: the update, its attribution and the writer's new client ids
@@ -65,55 +85,84 @@ export function createDocumentStore(pool: pg.Pool, keyring: Keyring, compactionB
   }
 
   async function load(name: string): Promise<StoredState> {
-    // One snapshot of the database for both reads: a compaction committing between them would otherwise make
-    // the old snapshot and the shortened log miss what was folded.
-    const [snapshot, log] = await inTransaction(pool, async (tx) => {
-      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-      return [
-        await tx.query<Row>('SELECT key_id, payload FROM document_snapshots WHERE document_name = $1', [name]),
-        await tx.query<Row>('SELECT key_id, payload FROM document_updates WHERE document_name = $1 ORDER BY id', [
-          name,
-        ]),
-      ];
-    });
+    // One statement, so both reads see one snapshot of the database (a compaction committing between two reads
+    // would make the old snapshot and the shortened log miss what was folded), in one round trip.
+    const { rows } = await pool.query<Row & { logged: boolean }>(
+      `SELECT logged, key_id, payload FROM (
+         SELECT false AS logged, 0::bigint AS id, key_id, payload FROM document_snapshots WHERE document_name = $1
+         UNION ALL
+         SELECT true, id, key_id, payload FROM document_updates WHERE document_name = $1
+       ) stored ORDER BY logged, id`,
+      [name],
+    );
+    const log = rows.filter((row) => row.logged);
     return {
-      parts: [...snapshot.rows, ...log.rows].map((row) => open(name, row)),
-      logLength: log.rows.length,
-      logBytes: log.rows.reduce((sum, row) => sum + row.payload.length, 0),
+      parts: rows.map((row) => open(name, row)),
+      logLength: log.length,
+      logBytes: log.reduce((sum, row) => sum + row.payload.length, 0),
     };
   }
 
-  /** Folds up to `compactionBatch` log entries into the snapshot; repeat until `merged` is 0. */
-  async function compactOnce(name: string, client: pg.PoolClient): Promise<CompactionResult> {
-    // One compactor per document across all instances; appends go on meanwhile (they only insert).
-    await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 42))', [name]);
-    const snapshot = await client.query<Row>(
-      'SELECT key_id, payload FROM document_snapshots WHERE document_name = $1',
-      [name],
-    );
-    const log = await client.query<Row & { id: string }>(
-      'SELECT id, key_id, payload FROM document_updates WHERE document_name = $1 ORDER BY id LIMIT $2',
-      [name, compactionBatch],
-    );
-    if (!log.rows.length) return { merged: 0, snapshotBytes: snapshot.rows[0]?.payload.length ?? 0 };
-    const doc = new Y.Doc({ gc: true });
-    try {
-      if (snapshot.rows[0]) Y.applyUpdate(doc, open(name, snapshot.rows[0]));
-      for (const row of log.rows) Y.applyUpdate(doc, open(name, row));
-      const sealed = keyring.seal(Y.encodeStateAsUpdate(doc), name);
-      const lastId = log.rows.at(-1)!.id;
-      await client.query(
+  /**
+   * Folds the oldest part of the log (at most `compactionBatch` entries and about `compactionBatchBytes`) into the
+   * snapshot, in three steps so that no transaction is open while Yjs works: read the snapshot and the batch in one
+   * consistent view, fold them with no connection held, then write under the per-document advisory lock if the
+   * snapshot is still the one read (its row version, `xmin`, unchanged). On PGlite every statement runs on the one
+   * session, so short transactions are what lets requests and other documents in between.
+   */
+  async function compactOnce(name: string): Promise<(CompactionResult & { more: boolean }) | 'raced'> {
+    const read = await inTurn(name, () => inTransaction(pool, async (tx) => {
+      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+      const { rows: [snapshot] } = await tx.query<Row & { version: string }>(
+        'SELECT key_id, payload, xmin::text AS version FROM document_snapshots WHERE document_name = $1',
+        [name],
+      );
+      const { rows: sizes } = await tx.query<{ id: string; bytes: number }>(
+        'SELECT id, octet_length(payload) AS bytes FROM document_updates WHERE document_name = $1 ORDER BY id LIMIT $2',
+        [name, compactionBatch],
+      );
+      const ids = withinBytes(sizes, compactionBatchBytes);
+      const { rows: log } = ids.length
+        ? await tx.query<Row & { id: string }>(
+            'SELECT id, key_id, payload FROM document_updates WHERE id = ANY($1::bigint[]) ORDER BY id',
+            [ids],
+          )
+        : { rows: [] };
+      return { snapshot, log, more: ids.length === compactionBatch || ids.length < sizes.length };
+    }));
+    const { snapshot, log, more } = read;
+    if (!log.length) return { merged: 0, snapshotBytes: snapshot?.payload.length ?? 0, more: false };
+    const sealed = keyring.seal(fold(name, snapshot, log), name);
+    return inTurn(name, () => inTransaction(pool, async (tx) => {
+      // One writer per document across all instances; appends go on meanwhile (they only insert).
+      await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 42))', [name]);
+      const { rows: [current] } = await tx.query<{ version: string }>(
+        'SELECT xmin::text AS version FROM document_snapshots WHERE document_name = $1',
+        [name],
+      );
+      if (current?.version !== snapshot?.version) return 'raced' as const;
+      await tx.query(
         `INSERT INTO document_snapshots (document_name, key_id, payload, last_update_id, updated_at)
          VALUES ($1, $2, $3, $4, now())
          ON CONFLICT (document_name) DO UPDATE
            SET key_id = EXCLUDED.key_id, payload = EXCLUDED.payload, last_update_id = EXCLUDED.last_update_id,
                updated_at = now()`,
-        [name, sealed.keyId, sealed.payload, lastId],
+        [name, sealed.keyId, sealed.payload, log.at(-1)!.id],
       );
       // Exactly the rows folded in: ids are taken at insert but commit in any order, so a row with a smaller id
       // may have committed after the read above.
-      await client.query('DELETE FROM document_updates WHERE id = ANY($1::bigint[])', [log.rows.map((r) => r.id)]);
-      return { merged: log.rows.length, snapshotBytes: sealed.payload.length };
+      await tx.query('DELETE FROM document_updates WHERE id = ANY($1::bigint[])', [log.map((r) => r.id)]);
+      return { merged: log.length, snapshotBytes: sealed.payload.length, more };
+    }));
+  }
+
+  /** The snapshot with the log rows applied, through a garbage-collecting Y.Doc: deleted content is dropped. */
+  function fold(name: string, snapshot: Row | undefined, log: Row[]): Uint8Array {
+    const doc = new Y.Doc({ gc: true });
+    try {
+      if (snapshot) Y.applyUpdate(doc, open(name, snapshot));
+      for (const row of log) Y.applyUpdate(doc, open(name, row));
+      return Y.encodeStateAsUpdate(doc);
     } finally {
       doc.destroy();
     }
@@ -122,10 +171,12 @@ export function createDocumentStore(pool: pg.Pool, keyring: Keyring, compactionB
   async function compact(name: string): Promise<CompactionResult> {
     const total = { merged: 0, snapshotBytes: 0 };
     for (;;) {
-      const step = await inTransaction(pool, (client) => compactOnce(name, client));
+      const step = await compactOnce(name);
+      // Another instance compacted meanwhile: what was read is stale, so read again.
+      if (step === 'raced') continue;
       total.merged += step.merged;
       total.snapshotBytes = step.snapshotBytes;
-      if (step.merged < compactionBatch) return total;
+      if (!step.more) return total;
     }
   }
 
@@ -176,7 +227,12 @@ export function createDocumentStore(pool: pg.Pool, keyring: Keyring, compactionB
     return { updates, snapshots };
   }
 
-  return { append, load, compact, rotateKeys };
+  return {
+    append: (...args: Parameters<typeof append>) => inTurn(args[0], () => append(...args)),
+    load: (name: string) => inTurn(name, () => load(name)),
+    compact,
+    rotateKeys,
+  };
 }
 
 export type DocumentStore = ReturnType<typeof createDocumentStore>;

@@ -1,16 +1,21 @@
-import { mkdtemp, mkdir, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { lockForProcess } from './process-lock.ts';
 import { migrate } from '../../schema/index.ts';
 import type { Logger } from '../logger.ts';
+import { shareSession } from './embedded-session.ts';
 import { pgliteSubscribe, postgresSubscribe, type Subscribe } from './notifications.ts';
 
 export interface Database {
+  /** For requests, access checks and jobs. */
   pool: pg.Pool;
+  /**
+   * For document storage (appends, loads, compaction), kept apart so a busy document never makes requests wait:
+   * on PGlite a lower-priority lane of the one session, on PostgreSQL connections of its own.
+   */
+  storage: pg.Pool;
   kind: 'postgres' | 'pglite';
   subscribe: Subscribe;
   close(): Promise<void>;
@@ -22,15 +27,14 @@ export interface DatabaseOptions {
   poolSize: number;
 }
 
+type Opened = Pick<Database, 'pool' | 'storage' | 'subscribe'> & { stop(): Promise<void> };
+
 /**
- * Embedded PostgreSQL: PGlite stored under DATA_DIR, served over the wire protocol on a private unix socket so
- * the same `pg` code serves both setups. PGlite runs one session, so the pool holds one connection: a second
- * connection would share the first one's transaction.
+ * Embedded PostgreSQL: PGlite stored under DATA_DIR, reached by `pg` through in-process streams so the same code
+ * serves both setups. PGlite runs one session, so each pool holds one connection and the session runs one
+ * exchange at a time, requests before storage (see embedded-session.ts).
  */
-async function openEmbedded(
-  dataDir: string,
-  log: Logger,
-): Promise<{ pool: pg.Pool; subscribe: Subscribe; stop(): Promise<void> }> {
+async function openEmbedded(dataDir: string, log: Logger): Promise<Opened> {
   const storage = path.join(dataDir, 'pglite');
   await mkdir(storage, { recursive: true });
   // PGlite is a single process's database: a second process on the same files would corrupt them.
@@ -42,43 +46,45 @@ async function openEmbedded(
     unlock();
     throw err;
   }
-  const socketDir = await mkdtemp(path.join(os.tmpdir(), 'teamspace-pg-'));
-  const server = new PGLiteSocketServer({ db, path: path.join(socketDir, '.s.PGSQL.5432') });
-  await server.start();
   log.info({ storage }, 'embedded database (PGlite) started');
-  const pool = new pg.Pool({
-    host: socketDir, port: 5432, user: 'postgres', database: 'postgres', max: 1, connectionTimeoutMillis,
+  const session = shareSession(db);
+  const lane = (name: 'interactive' | 'storage') => new pg.Pool({
+    stream: session.stream(name), user: 'postgres', database: 'postgres', max: 1, connectionTimeoutMillis,
   });
+  const pools = { pool: lane('interactive'), storage: lane('storage') };
+  return {
+    ...pools,
+    subscribe: pgliteSubscribe([pools.pool, pools.storage]),
+    async stop() {
+      await Promise.all([pools.pool.end(), pools.storage.end()]);
+      await db.close();
+      unlock();
+    },
+  };
+}
+
+/** PostgreSQL: storage gets half as many connections again as requests, so it can never take all of theirs. */
+function openPostgres(url: string, poolSize: number, log: Logger): Opened {
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis });
+  const storageSize = Math.max(2, Math.ceil(poolSize / 2));
+  const storage = new pg.Pool({ connectionString: url, max: storageSize, connectionTimeoutMillis });
   return {
     pool,
-    subscribe: pgliteSubscribe(pool),
-    async stop() {
-      await pool.end();
-      await server.stop();
-      await db.close();
-      await rm(socketDir, { recursive: true, force: true });
-      unlock();
+    storage,
+    subscribe: postgresSubscribe(url, log),
+    stop: async () => {
+      await Promise.all([pool.end(), storage.end()]);
     },
   };
 }
 
 /** Connects (PostgreSQL when a URL is given, else embedded PGlite) and applies pending migrations. */
 export async function openDatabase(options: DatabaseOptions, log: Logger): Promise<Database> {
-  let pool: pg.Pool;
-  let stop: () => Promise<void>;
-  let subscribe: Subscribe;
-  let kind: Database['kind'];
-  if (options.url) {
-    pool = new pg.Pool({ connectionString: options.url, max: options.poolSize, connectionTimeoutMillis });
-    stop = () => pool.end();
-    subscribe = postgresSubscribe(options.url, log);
-    kind = 'postgres';
-  } else {
-    ({ pool, stop, subscribe } = await openEmbedded(options.dataDir, log));
-    kind = 'pglite';
-  }
+  const { pool, storage, subscribe, stop } = options.url
+    ? openPostgres(options.url, options.poolSize, log)
+    : await openEmbedded(options.dataDir, log);
   // An idle client that loses its server emits 'error'; without a listener that would crash the process.
-  pool.on('error', (err) => log.error({ err }, 'database connection error'));
+  for (const p of [pool, storage]) p.on('error', (err) => log.error({ err }, 'database connection error'));
   try {
     const client = await pool.connect();
     try {
@@ -91,7 +97,7 @@ export async function openDatabase(options: DatabaseOptions, log: Logger): Promi
     throw err;
   }
   let closing: Promise<void> | undefined;
-  return { pool, kind, subscribe, close: () => (closing ??= stop()) };
+  return { pool, storage, kind: options.url ? 'postgres' : 'pglite', subscribe, close: () => (closing ??= stop()) };
 }
 
 // A request waits at most this long for a connection; on PGlite, also what turns a query that was wrongly sent

@@ -12,11 +12,11 @@ export interface NotificationListener {
 export type Subscribe = (channel: string, listener: NotificationListener) => Promise<() => Promise<void>>;
 
 /**
- * PGlite runs a single session, shared by the one pooled connection: the session LISTENs, and each NOTIFY comes
- * back on that connection in the reply to the statement that committed it, before the statement resolves. The
- * data directory is locked to this process, so nothing is ever missed.
+ * PGlite runs a single session, shared by the pooled connections: the session LISTENs, and each NOTIFY comes
+ * back in the reply to the statement that committed it, on whichever connection sent that statement, before the
+ * statement resolves. The data directory is locked to this process, so nothing is ever missed.
  */
-export function pgliteSubscribe(pool: pg.Pool): Subscribe {
+export function pgliteSubscribe(pools: pg.Pool[]): Subscribe {
   return async (channel, listener) => {
     const onNotification = (n: pg.Notification) => {
       if (n.channel === channel && n.payload !== undefined) listener.message(n.payload);
@@ -27,11 +27,11 @@ export function pgliteSubscribe(pool: pg.Pool): Subscribe {
       heard.add(client);
       client.on('notification', onNotification);
     };
-    pool.on('acquire', attach);
-    await pool.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    for (const pool of pools) pool.on('acquire', attach);
+    await pools[0]!.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
     listener.gap(true);
     return async () => {
-      pool.off('acquire', attach);
+      for (const pool of pools) pool.off('acquire', attach);
     };
   };
 }
