@@ -69,6 +69,8 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         maxUpdateBytes: config.COLLAB_MAX_UPDATE_BYTES,
         maxDocumentBytes: config.COLLAB_MAX_DOCUMENT_BYTES,
         messagesPerSecond: config.COLLAB_MESSAGES_PER_SECOND,
+        userBytesPerMinute: config.COLLAB_USER_BYTES_PER_MINUTE,
+        groupBytesPerMinute: config.COLLAB_GROUP_BYTES_PER_MINUTE,
       },
       presence: { maxBytes: config.COLLAB_PRESENCE_MAX_BYTES, perSecond: config.COLLAB_PRESENCE_PER_SECOND },
     });

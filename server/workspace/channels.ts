@@ -6,6 +6,7 @@ import { conflict } from '../http/errors.ts';
 import { mounter } from '../http/route.ts';
 import { requireChannelRole, requireGroupRole } from './access.ts';
 import { audit } from './audit.ts';
+import { requireCreationQuota } from './creation-quota.ts';
 
 export const channelColumns = 'c.id, c.group_id, c.name, c.type, c.created_by, c.created_at';
 export const dmColumns = `${channelColumns},
@@ -14,9 +15,13 @@ export const dmColumns = `${channelColumns},
 export function mountChannelRoutes(router: Router, app: AppContext): void {
   const { db } = app;
   const route = mounter(router, app);
-  route(api.createChannel, async ({ params, body, user }) =>
+  route(api.createChannel, async ({ params, body, user, res }) =>
     inTransaction(db, async (tx) => {
       await requireGroupRole(tx, params.id, user.id, 'member');
+      await requireCreationQuota(tx, res, 'channels', [
+        { scope: 'user', id: user.id, perHour: app.config.CHANNELS_PER_HOUR_PER_USER },
+        { scope: 'group', id: params.id, perHour: app.config.CHANNELS_PER_HOUR_PER_GROUP },
+      ]);
       const { rows } = await tx.query(
         `INSERT INTO channels AS c (group_id, name, type, created_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT DO NOTHING RETURNING ${channelColumns}`,

@@ -5,11 +5,12 @@ import { inTransaction } from '../db/database.ts';
 import { notFound, unprocessable } from '../http/errors.ts';
 import { mounter, Reply } from '../http/route.ts';
 import { dmColumns } from './channels.ts';
+import { requireCreationQuota } from './creation-quota.ts';
 
 export function mountDmRoutes(router: Router, app: AppContext): void {
   const { db } = app;
   const route = mounter(router, app);
-  route(api.openDm, async ({ body, user }) => {
+  route(api.openDm, async ({ body, user, res }) => {
     if (body.user_id === user.id) throw unprocessable('a direct message needs another user');
     // Only users who share a group may start a DM; anyone else is reported as unknown, not as a stranger.
     const { rows: peers } = await db.query<{ username: string }>(
@@ -24,6 +25,13 @@ export function mountDmRoutes(router: Router, app: AppContext): void {
     const [low, high] = [user.id, body.user_id].sort();
     const dmKey = `${low}:${high}`;
     return inTransaction(db, async (tx) => {
+      const find = async () =>
+        (await tx.query(`SELECT ${dmColumns} FROM channels c WHERE c.dm_key = $1`, [dmKey])).rows[0];
+      const existing = await find();
+      if (existing) return new Reply(200, existing);
+      await requireCreationQuota(tx, res, 'direct messages', [
+        { scope: 'user', id: user.id, perHour: app.config.DMS_PER_HOUR_PER_USER },
+      ]);
       const { rows: created } = await tx.query<{ id: string }>(
         `INSERT INTO channels (name, type, dm_key, created_by) VALUES ($1, 'DM', $2, $3)
          ON CONFLICT (dm_key) DO NOTHING RETURNING id`,
@@ -34,8 +42,8 @@ export function mountDmRoutes(router: Router, app: AppContext): void {
           created[0].id, low, high,
         ]);
       }
-      const { rows } = await tx.query(`SELECT ${dmColumns} FROM channels c WHERE c.dm_key = $1`, [dmKey]);
-      return created[0] ? rows[0] : new Reply(200, rows[0]);
+      // Created meanwhile by a concurrent request: the same DM, as it existed.
+      return created[0] ? await find() : new Reply(200, await find());
     });
   });
 
