@@ -13,6 +13,8 @@ import { itemIndex } from './extensions/item-index.ts';
 import { limits, type CollabLimits } from './extensions/limits.ts';
 import { presence, type PresenceLimits } from './extensions/presence.ts';
 import { persistence, StorageUnavailable, type CompactionThresholds } from './extensions/persistence.ts';
+import { writeRules } from './extensions/write-rules.ts';
+import { writtenRanges } from './rules/index.ts';
 import { createDocumentStore, type CompactionResult } from './storage/document-store.ts';
 import type { Keyring } from './storage/keyring.ts';
 
@@ -47,9 +49,9 @@ export interface Collab {
   read<T>(documentName: string, reader: (doc: Y.Doc) => T): Promise<T>;
   /**
    * Changes the live document in one transaction: connected clients see it at once, and it is stored before
-   * the returned promise resolves.
+   * the returned promise resolves, attributed to `by` (the user a REST request acts for; none: the server).
    */
-  change<T>(documentName: string, writer: (doc: Y.Doc) => T): Promise<T>;
+  change<T>(documentName: string, writer: (doc: Y.Doc) => T, by?: string): Promise<T>;
   /** Folds a document's update log into its snapshot now; content deleted in the document leaves storage. */
   compact(documentName: string): Promise<CompactionResult>;
   close(): Promise<void>;
@@ -58,11 +60,13 @@ export interface Collab {
 export function createCollab(options: CollabOptions): Collab {
   const { log } = options;
   const store = createDocumentStore(options.storage, options.keyring);
-  const persisted = persistence(store, log, options.compactAfter);
+  const rules = writeRules(options.pool, options.access, log, options.registry);
+  const persisted = persistence(store, rules, log, options.compactAfter);
   const extensions: Extension[] = [
     accessControl(options.pool, options.access, options.tokens, log),
     presence(options.presence, log),
     limits(options.limits, log),
+    rules,
     persisted,
     itemIndex(options.pool, log),
   ];
@@ -110,7 +114,7 @@ export function createCollab(options: CollabOptions): Collab {
   let closing: Promise<void> | undefined;
   const sockets = new WebSocketServer({ noServer: true, maxPayload: options.limits.maxUpdateBytes + 64 * 1024 });
 
-  async function withDocument<T>(documentName: string, work: (doc: Y.Doc) => T, write: boolean): Promise<T> {
+  async function withDocument<T>(documentName: string, work: (doc: Y.Doc) => T, write: boolean, by?: string): Promise<T> {
     // Reads and writes run synchronously on the live document, so nothing else interleaves, and the update a
     // write produced (Yjs emits it at the end of the transaction) is stored before this resolves.
     let direct;
@@ -129,15 +133,19 @@ export function createCollab(options: CollabOptions): Collab {
         if (from === origin) produced.push(update);
       };
       let result!: T;
+      let ranges!: ReturnType<typeof writtenRanges>;
       doc.on('update', collect);
       try {
-        doc.transact(() => {
+        doc.transact((tr) => {
           result = work(doc);
+          ranges = writtenRanges(tr, [doc.clientID]);
         }, origin);
       } finally {
         doc.off('update', collect);
       }
-      if (produced.length) await store.append(documentName, Y.mergeUpdates(produced));
+      if (produced.length) {
+        await store.append(documentName, Y.mergeUpdates(produced), { userId: by ?? null, ...ranges, newClients: [] });
+      }
       return result;
     } finally {
       await direct.disconnect();
@@ -160,7 +168,7 @@ export function createCollab(options: CollabOptions): Collab {
       });
     },
     read: (name, reader) => withDocument(name, reader, false),
-    change: (name, writer) => withDocument(name, writer, true),
+    change: (name, writer, by) => withDocument(name, writer, true, by),
     compact: (name) => store.compact(name),
     close: () => (closing ??= shutDown()),
   };
