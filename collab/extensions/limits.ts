@@ -53,7 +53,7 @@ export function limits(cfg: CollabLimits, log: Logger): Extension {
   const users = new WriteQuota(cfg.userBytesPerMinute);
   const groups = new WriteQuota(cfg.groupBytesPerMinute);
 
-  /** Refuses a writer over quota, saying when to try again (a client closed without that would resend at once). */
+  /** Refuses a writer over quota; the reason says in how many seconds the debt is paid back and writing works again. */
   function checkQuota(connection: Connection<CollabContext>, documentName: string): void {
     const { userId, groupId } = connection.context;
     const userWait = users.wait(userId);
