@@ -97,7 +97,10 @@ export function persistence(
     let lastError: unknown;
     for (let attempt = 0; attempt < RETRIES; attempt++) {
       try {
-        await store.append(name, attempt === 0 ? update : Y.encodeStateAsUpdate(document), write);
+        // The update itself again (appending one twice is harmless), and only as a last resort the whole state,
+        // which can be many megabytes: writing that on every retry would multiply the load on a struggling database.
+        const last = attempt === RETRIES - 1;
+        await store.append(name, last ? Y.encodeStateAsUpdate(document) : update, write);
         return;
       } catch (err) {
         lastError = err;
