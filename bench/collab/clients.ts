@@ -10,6 +10,23 @@ export interface BenchClient {
 
 export const collabUrl = (httpUrl: string) => `${httpUrl.replace(/^http/, 'ws')}/collab`;
 
+/** Changes our server's write rules refused, over all clients of this process (bare Hocuspocus refuses none). */
+export const refused = { changes: 0, rules: new Set<string>() };
+
+function countRefusals({ payload }: { payload: string }): void {
+  let notice: { type?: string; refusals?: { rule: string; count: number }[] };
+  try {
+    notice = JSON.parse(payload);
+  } catch {
+    return;
+  }
+  if (notice.type !== 'refused') return;
+  for (const { rule, count } of notice.refusals ?? []) {
+    refused.changes += count;
+    refused.rules.add(rule);
+  }
+}
+
 /**
  * Connects one provider on its own WebSocket and resolves once it has synced. Awareness is off: with hundreds of
  * clients on one document its fan-out (every client renews its state every 15 s, to every other client) would
@@ -39,6 +56,7 @@ export async function connect(
       if (event.code >= 4000 || (event.code === 1000 && event.reason)) fail(`closed: ${event.reason}`);
     },
   });
+  provider.on('stateless', countRefusals);
   provider.attach();
   const close = () => {
     provider.destroy();

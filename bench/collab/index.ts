@@ -1,19 +1,27 @@
 // `npm run bench:collab`: the collaboration server (/collab) against bare Hocuspocus in the same run: edit
-// propagation latency, acknowledged updates per second, memory per document and after churn, and the cold load
-// of a real document from the database. Human-readable lines first; the last line is one JSON object.
+// propagation latency (ours also with its write rules' judging off), acknowledged updates per second, memory per
+// document and after churn, the cold load of a real document from the database, and what validating one update
+// costs on a small and a large channel. Every client writes valid page content (a DOC channel's paragraphs), so
+// the rules refuse nothing. Human-readable lines first; the last line is one JSON object.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as Y from 'yjs';
 import { createScratchDatabase, type ScratchDatabase } from '../../server/index.ts';
+import { pageText, writeParagraph } from '../../collab/test/clients.ts';
 import { loadTrace, replay } from '../../collab/test/traces.ts';
 import { envInt, inBatches, serverEnv, setUp } from '../shared/setup.ts';
 import { childProcesses, runBench, type Child } from '../shared/child.ts';
 import { median, percentile, round } from '../shared/stats.ts';
-import { acked, collabUrl, connect, type BenchClient } from './clients.ts';
+import { acked, collabUrl, connect, refused, type BenchClient } from './clients.ts';
+import { validationCost, type ValidationCost } from './validation.ts';
 
 const TARGET_P99_RATIO = 1.5;
+/** What validation may add to p99 latency: ours with the rules' judging on over ours with it off. */
+const TARGET_VALIDATION_P99_RATIO = 1.2;
+/** Validating an update on a 50,000-message channel against a 100-message one: a cost that follows the document would be ~500x. */
+const TARGET_VALIDATION_SIZE_RATIO = 2;
 const TARGET_COLD_MS = 300;
 // "Back near the baseline": heapUsed after the churn within this much of before it (GC'd both times); 1 MiB over
 // 1,000 documents would be a leak of 1 KiB each. Run-to-run noise measured here is 0.1-0.3 MiB.
@@ -30,12 +38,13 @@ const idleDocs = envInt('BENCH_DOCS', 200);
 const churnDocs = envInt('BENCH_CHURN', 1000);
 const coldRuns = envInt('BENCH_COLD_RUNS', 5);
 const rounds = envInt('BENCH_ROUNDS', 3);
+const validationReps = envInt('BENCH_VALIDATION_REPS', 1000);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 interface Target {
-  name: 'ours' | 'bare';
+  name: 'ours' | 'bare' | 'ours, rules off';
   child: Child;
   url: string;
 }
@@ -87,9 +96,10 @@ interface Latency {
 }
 
 /**
- * One writer makes `edits` small edits, 20-50 ms apart, each setting a sequence number in a Y.Map; every other
- * client notes, on its 'update' event, how long after the writer's transaction the edit arrived. All clients
- * live in this process, so one clock serves all.
+ * One writer types `edits` small edits, 20-50 ms apart, at the end of a paragraph of the page (`edit 1 `,
+ * `edit 2 `, …: the paragraph's length tells which edit a client has); every other client notes, on its 'update'
+ * event, how long after the writer's transaction the edit arrived. All clients live in this process, so one
+ * clock serves all.
  */
 async function propagation(target: Target, name: string, token: string, count: number, edits: number): Promise<Latency> {
   const clients = await inBatches([...Array(count).keys()], 25, () => client(target, name, token));
@@ -99,25 +109,26 @@ async function propagation(target: Target, name: string, token: string, count: n
     const sentAt: number[] = [];
     const samples: number[] = [];
     const arrivals = new Uint32Array(warmup + edits + 1);
+    const typed = (seq: number) => `edit ${seq} `;
+    const seqAtLength = new Map<number, number>();
+    for (let seq = 1, length = 0; seq <= warmup + edits; seq++) seqAtLength.set((length += typed(seq).length), seq);
+    const text = writeParagraph(writer.doc, '');
+    await acked(writer.provider);
     for (const reader of readers) {
-      const map = reader.doc.getMap<number>('bench');
+      const page = reader.doc.getXmlFragment('default');
       let last = 0;
       reader.doc.on('update', () => {
-        const seq = map.get('seq');
+        const paragraph = page.get(0);
+        const seq = paragraph instanceof Y.XmlElement ? seqAtLength.get((paragraph.get(0) as Y.XmlText).length) : undefined;
         if (seq === undefined || seq <= last) return;
         last = seq;
         arrivals[seq]!++;
         if (seq > warmup) samples.push(performance.now() - sentAt[seq]!);
       });
     }
-    const text = writer.doc.getText('text');
-    const map = writer.doc.getMap<number>('bench');
     for (let seq = 1; seq <= warmup + edits; seq++) {
       sentAt[seq] = performance.now();
-      writer.doc.transact(() => {
-        text.insert(text.length, `edit ${seq} `);
-        map.set('seq', seq);
-      });
+      text.insert(text.length, typed(seq));
       await sleep(20 + Math.random() * 30);
     }
     const deadline = Date.now() + 30_000;
@@ -132,17 +143,22 @@ async function propagation(target: Target, name: string, token: string, count: n
   }
 }
 
-/** `writers` clients on one document, each sending its next small edit as soon as the last one is acknowledged. */
+/**
+ * `writers` clients on one document, each typing into its own paragraph: its next character as soon as the last
+ * one is acknowledged.
+ */
 async function throughput(target: Target, name: string, token: string, seconds: number): Promise<number> {
   const clients = await inBatches([...Array(writers).keys()], writers, () => client(target, name, token));
   try {
+    const paragraphs = clients.map((c) => writeParagraph(c.doc, ''));
+    await Promise.all(clients.map((c) => acked(c.provider)));
     const run = async (ms: number) => {
       const end = performance.now() + ms;
       const counts = await Promise.all(clients.map(async (c, i) => {
-        const map = c.doc.getMap<number>('counters');
+        const text = paragraphs[i]!;
         let n = 0;
         while (performance.now() < end) {
-          map.set(`w${i}`, n);
+          text.insert(text.length, 'x');
           await acked(c.provider, 10_000);
           n++;
         }
@@ -175,7 +191,7 @@ const mem = async (target: Target): Promise<Mem> => {
 async function memory(target: Target, idle: string[], churn: string[], token: string) {
   const edit = async (name: string) => {
     const c = await client(target, name, token);
-    c.doc.getText('text').insert(0, `hello ${name}`);
+    writeParagraph(c.doc, `hello ${name}`);
     await acked(c.provider);
     return c;
   };
@@ -206,19 +222,39 @@ async function timeSync(target: Target, name: string, token: string, expected: s
   const t0 = performance.now();
   const c = await client(target, name, token);
   const ms = performance.now() - t0;
-  const got = c.doc.getText('paper').toString();
+  const got = pageText(c.doc);
   closeAll([c]);
   if (got !== expected) throw new Error(`${target.name}: the loaded document differs from the trace`);
   return round(ms, 1);
 }
 
 await runBench('collab', async () => {
+  // Validation cost first, in this process, before any child takes the CPU.
+  const validation: ValidationCost[] = [];
+  for (const messages of [100, 50_000]) {
+    for (const [perUpdate, reps] of [[1, validationReps], [10, Math.max(50, Math.round(validationReps / 5))]] as const) {
+      const v = validationCost(messages, perUpdate, reps);
+      validation.push(v);
+      console.log(`validation: ${String(messages).padStart(6)}-message channel, ${String(perUpdate).padStart(2)} new` +
+        ` message(s) per update (${v.update_bytes} B), ${reps} updates: applyChecked median ${v.median_us} p99` +
+        ` ${v.p99_us} µs | plain Y.applyUpdate median ${v.plain_median_us} p99 ${v.plain_p99_us} µs`);
+    }
+  }
+  const oneMessage = (messages: number) => validation.find((v) => v.messages === messages && v.per_update === 1)!;
+  const validationSizeRatio = round(oneMessage(50_000).median_us / oneMessage(100).median_us);
+  console.log(`validation: one new message on 50,000 messages costs ${validationSizeRatio}x what it costs on 100` +
+    ` (target <= ${TARGET_VALIDATION_SIZE_RATIO})`);
+
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'teamspace-bench-'));
   if (process.env.DATABASE_URL) scratch = await createScratchDatabase(process.env.DATABASE_URL, 'teamspace_bench');
   const childEnv: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'production' };
   delete childEnv.DATABASE_URL;
-  // The rate limit guards against floods; here the flood is the point.
-  const ourEnv = serverEnv(dataDir, scratch?.url, { COLLAB_MESSAGES_PER_SECOND: '1000000' });
+  // The rate limits and quotas guard against floods; here the flood is the point (one user makes every channel
+  // and writes every edit).
+  const ourEnv = serverEnv(dataDir, scratch?.url, {
+    COLLAB_MESSAGES_PER_SECOND: '1000000', COLLAB_USER_BYTES_PER_MINUTE: '1000000000',
+    COLLAB_GROUP_BYTES_PER_MINUTE: '1000000000', CHANNELS_PER_HOUR_PER_USER: '1000000', CHANNELS_PER_HOUR_PER_GROUP: '1000000',
+  });
   const ourArgs = process.env.BENCH_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF_DIR}`] : [];
   const startOurs = async (): Promise<Target> => {
     const child = await start('server-child.ts', ourEnv, ourArgs);
@@ -229,37 +265,57 @@ await runBench('collab', async () => {
   const bare: Target = { name: 'bare', child: bareChild, url: collabUrl(bareChild.url) };
   const database = String(ours.child.info.database);
 
-  // Documents: one per latency and throughput round, the idle and churned ones, one for the trace.
-  const needed = (clientCounts.length + 1) * rounds + idleDocs + churnDocs + 1;
+  // Documents: two per latency round (rules on, rules off; bare reuses one), one per throughput round, the idle and
+  // churned ones, one for the trace.
+  const needed = (clientCounts.length * 2 + 1) * rounds + idleDocs + churnDocs + 1;
   const t0 = performance.now();
   const { token, channelIds } = await setUp(ours.child.url, 'DOC', needed);
   const docs = [...channelIds];
   const take = (n: number) => docs.splice(0, n);
   console.log(`database: ${database}; ${needed} DOC channels set up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  // Rounds alternate the two targets, and the best round of each counts: noise on a small machine only ever
-  // slows a round down (the same rule as bench:api). Every round's p99 is in the JSON too.
-  const latency: Record<string, { ours: Latency & { rounds_p99_ms: number[] }; bare: Latency & { rounds_p99_ms: number[] };
-    p99_ratio: number; p99_diff_ms: number }> = {};
+  // Rounds alternate the targets (ours with the rules' judging off and on, in turns), and the best round of each
+  // counts: noise on a small machine only ever slows a round down (the same rule as bench:api). Every round's p99
+  // is in the JSON too.
+  type Best = Latency & { rounds_p99_ms: number[]; rounds_missed: number[] };
+  const latency: Record<string, { ours: Best; ours_rules_off: Best; bare: Best; p99_ratio: number; p99_diff_ms: number;
+    validation_p99_ratio: number; validation_p99_diff_ms: number }> = {};
+  const withRules = async (on: boolean, name: string, count: number, edits: number) => {
+    await ours.child.ask('rules', on ? 'on' : 'off');
+    try {
+      return await propagation(on ? ours : { ...ours, name: 'ours, rules off' }, name, token, count, edits);
+    } finally {
+      await ours.child.ask('rules', 'on');
+    }
+  };
   for (const count of clientCounts) {
     // Fewer edits with many clients: every edit is count-1 deliveries handled in this one process.
     const edits = Math.max(30, Math.min(200, Math.round(20_000 / count)));
-    const runs: { ours: Latency[]; bare: Latency[] } = { ours: [], bare: [] };
+    const runs: { ours: Latency[]; off: Latency[]; bare: Latency[] } = { ours: [], off: [], bare: [] };
     for (let r = 0; r < rounds; r++) {
-      const [name] = take(1) as [string];
+      const [name, other] = take(2) as [string, string];
       runs.bare.push(await propagation(bare, name, token, count, edits));
-      runs.ours.push(await propagation(ours, name, token, count, edits));
+      for (const on of r % 2 ? [true, false] : [false, true]) {
+        (on ? runs.ours : runs.off).push(await withRules(on, on ? name : other, count, edits));
+      }
     }
-    const best = (list: Latency[]) => ({
+    const best = (list: Latency[]): Best => ({
       ...list.reduce((a, b) => (b.p99_ms < a.p99_ms ? b : a)), rounds_p99_ms: list.map((l) => l.p99_ms),
+      rounds_missed: list.map((l) => l.missed),
     });
     const o = best(runs.ours);
+    const f = best(runs.off);
     const b = best(runs.bare);
-    latency[count] = { ours: o, bare: b, p99_ratio: round(o.p99_ms / b.p99_ms), p99_diff_ms: round(o.p99_ms - b.p99_ms) };
+    const l = (latency[count] = {
+      ours: o, ours_rules_off: f, bare: b, p99_ratio: round(o.p99_ms / b.p99_ms), p99_diff_ms: round(o.p99_ms - b.p99_ms),
+      validation_p99_ratio: round(o.p99_ms / f.p99_ms), validation_p99_diff_ms: round(o.p99_ms - f.p99_ms),
+    });
     console.log(`latency ${String(count).padStart(4)} clients, ${edits} edits: ours p50 ${o.p50_ms} p99 ${o.p99_ms} ms` +
-      ` | bare p50 ${b.p50_ms} p99 ${b.p99_ms} ms | p99 ratio ${latency[count].p99_ratio}` +
-      ` (p99 per round: ours ${o.rounds_p99_ms.join(', ')}; bare ${b.rounds_p99_ms.join(', ')})` +
-      (runs.ours.concat(runs.bare).some((l) => l.missed) ? ' | SOME EDITS NEVER ARRIVED' : ''));
+      ` | rules off p50 ${f.p50_ms} p99 ${f.p99_ms} ms | bare p50 ${b.p50_ms} p99 ${b.p99_ms} ms | p99 ratio to rules off` +
+      ` ${l.validation_p99_ratio}, to bare ${l.p99_ratio} (p99 per round: ours ${o.rounds_p99_ms.join(', ')}; rules off` +
+      ` ${f.rounds_p99_ms.join(', ')}; bare ${b.rounds_p99_ms.join(', ')})` +
+      Object.entries({ ours: o, 'rules off': f, bare: b }).filter(([, x]) => x.rounds_missed.some(Boolean))
+        .map(([label, x]) => ` | ${label}: SOME EDITS NEVER ARRIVED (per round ${x.rounds_missed.join(', ')})`).join(''));
   }
 
   const rates: { ours: number[]; bare: number[] } = { ours: [], bare: [] };
@@ -289,10 +345,10 @@ await runBench('collab', async () => {
   const trace = loadTrace('automerge-paper.json.gz');
   const writer = await client(ours, paper, token, 20);
   const t1 = performance.now();
-  await replay(trace, writer.doc.getText('paper'));
+  await replay(trace, writeParagraph(writer.doc, ''));
   await acked(writer.provider, 300_000);
   const replayMs = performance.now() - t1;
-  if (writer.doc.getText('paper').toString() !== trace.endContent) throw new Error('replay did not reach the trace end');
+  if (pageText(writer.doc) !== trace.endContent) throw new Error('replay did not reach the trace end');
   const state = Y.encodeStateAsUpdate(writer.doc);
   closeAll([writer]);
   await drained(ours);
@@ -336,15 +392,23 @@ await runBench('collab', async () => {
     ` warm server, unloaded document ${cold.unloaded_median_ms} ms; already loaded: ours ${cold.ours_warm_median_ms} ms,` +
     ` bare ${cold.bare_warm_median_ms} ms`);
 
+  if (refused.changes) console.log(`REFUSED: the write rules refused ${refused.changes} changes (${[...refused.rules].join(', ')})`);
   const targets = {
     latency_p99_ratio: Object.values(latency).every((l) => l.p99_ratio <= TARGET_P99_RATIO),
+    validation_p99_ratio: Object.values(latency).every((l) => l.validation_p99_ratio <= TARGET_VALIDATION_P99_RATIO),
+    validation_follows_update: validationSizeRatio <= TARGET_VALIDATION_SIZE_RATIO,
+    nothing_refused: refused.changes === 0,
     memory_returns: memOurs.returned,
     cold_load: cold.target_met,
   };
   console.log(`targets: ${Object.entries(targets).map(([k, v]) => `${k} ${v ? 'met' : 'MISSED'}`).join(', ')}`);
   console.log(JSON.stringify({
     bench: 'collab', database, clients: clientCounts, duration_s: duration, rounds,
-    latency, p99_ratio_target: TARGET_P99_RATIO,
+    latency, p99_ratio_target: TARGET_P99_RATIO, validation_p99_ratio_target: TARGET_VALIDATION_P99_RATIO,
+    validation: {
+      updates: validation, size_ratio: validationSizeRatio, size_ratio_target: TARGET_VALIDATION_SIZE_RATIO,
+    },
+    refused_changes: refused.changes,
     throughput: {
       writers, ours_updates_per_s: Math.round(ourRate), bare_updates_per_s: Math.round(bareRate),
       ratio: round(ourRate / bareRate), rounds_ours: rates.ours.map(Math.round), rounds_bare: rates.bare.map(Math.round),

@@ -1,13 +1,29 @@
 // Our real server for bench/collab/index.ts, started the way production starts it and configured from the env.
-// Besides the ready line it answers `mem` (after GC), `docs` (documents/connections open) and `stored <name>`.
+// Besides the ready line it answers `mem` (after GC), `docs` (documents/connections open), `stored <name>` and
+// `rules on|off`.
+import { rulesByChannelType, type ChannelRules } from '../../collab/rules/index.ts';
 import { createLogger, loadConfig, startServer } from '../../server/index.ts';
 import { collectedMemory, serveUntilTold } from '../shared/child.ts';
+
+// The write rules' judging can be switched off, for the benchmark only: every change is then accepted (no check,
+// no server fields), while the update still goes through the same path (applied in one transaction, attributed,
+// stored). What `rules off` takes away is what validation costs.
+const judged = { ...rulesByChannelType };
+const acceptAll = Object.fromEntries(
+  Object.entries(judged).map(([type, rules]) => [type, { roots: rules.roots, check: () => undefined } satisfies ChannelRules]),
+);
+const setRules = (on: boolean) => Object.assign(rulesByChannelType as Record<string, ChannelRules>, on ? judged : acceptAll);
 
 const config = loadConfig(process.env);
 const server = await startServer(config, createLogger(config.LOG_LEVEL));
 const { hocuspocus } = server.collab;
 serveUntilTold({ url: server.url, database: server.database.kind, pid: process.pid }, () => server.close(), {
   mem: collectedMemory,
+  rules(arg) {
+    if (arg !== 'on' && arg !== 'off') throw new Error('rules: on or off');
+    setRules(arg === 'on');
+    return { rules: arg };
+  },
   docs: () => ({ documents: hocuspocus.getDocumentsCount(), connections: hocuspocus.getConnectionsCount() }),
   // What a document takes in storage: its encrypted log and snapshot.
   async stored(name) {
