@@ -265,9 +265,9 @@ await runBench('collab', async () => {
   const bare: Target = { name: 'bare', child: bareChild, url: collabUrl(bareChild.url) };
   const database = String(ours.child.info.database);
 
-  // Documents: two per latency round (rules on, rules off; bare reuses one), one per throughput round, the idle and
-  // churned ones, one for the trace.
-  const needed = (clientCounts.length * 2 + 1) * rounds + idleDocs + churnDocs + 1;
+  // Documents: two per latency and throughput round (rules on, rules off; bare reuses one), the idle and churned
+  // ones, one for the trace.
+  const needed = (clientCounts.length + 1) * 2 * rounds + idleDocs + churnDocs + 1;
   const t0 = performance.now();
   const { token, channelIds } = await setUp(ours.child.url, 'DOC', needed);
   const docs = [...channelIds];
@@ -280,10 +280,12 @@ await runBench('collab', async () => {
   type Best = Latency & { rounds_p99_ms: number[]; rounds_missed: number[] };
   const latency: Record<string, { ours: Best; ours_rules_off: Best; bare: Best; p99_ratio: number; p99_diff_ms: number;
     validation_p99_ratio: number; validation_p99_diff_ms: number }> = {};
-  const withRules = async (on: boolean, name: string, count: number, edits: number) => {
-    await ours.child.ask('rules', on ? 'on' : 'off');
+  /** Runs `work` against ours with its write rules judging (`on`) or accepting every change. */
+  const judging = async <T>(on: boolean, work: (target: Target) => Promise<T>): Promise<T> => {
+    if (on) return work(ours);
+    await ours.child.ask('rules', 'off');
     try {
-      return await propagation(on ? ours : { ...ours, name: 'ours, rules off' }, name, token, count, edits);
+      return await work({ ...ours, name: 'ours, rules off' });
     } finally {
       await ours.child.ask('rules', 'on');
     }
@@ -296,7 +298,7 @@ await runBench('collab', async () => {
       const [name, other] = take(2) as [string, string];
       runs.bare.push(await propagation(bare, name, token, count, edits));
       for (const on of r % 2 ? [true, false] : [false, true]) {
-        (on ? runs.ours : runs.off).push(await withRules(on, on ? name : other, count, edits));
+        (on ? runs.ours : runs.off).push(await judging(on, (t) => propagation(t, on ? name : other, token, count, edits)));
       }
     }
     const best = (list: Latency[]): Best => ({
@@ -318,16 +320,20 @@ await runBench('collab', async () => {
         .map(([label, x]) => ` | ${label}: SOME EDITS NEVER ARRIVED (per round ${x.rounds_missed.join(', ')})`).join(''));
   }
 
-  const rates: { ours: number[]; bare: number[] } = { ours: [], bare: [] };
+  const rates: { ours: number[]; off: number[]; bare: number[] } = { ours: [], off: [], bare: [] };
   for (let r = 0; r < rounds; r++) {
-    const [name] = take(1) as [string];
+    const [name, other] = take(2) as [string, string];
     rates.bare.push(await throughput(bare, name, token, duration));
-    rates.ours.push(await throughput(ours, name, token, duration));
+    for (const on of r % 2 ? [true, false] : [false, true]) {
+      (on ? rates.ours : rates.off).push(await judging(on, (t) => throughput(t, on ? name : other, token, duration)));
+    }
   }
   const bareRate = Math.max(...rates.bare);
   const ourRate = Math.max(...rates.ours);
-  console.log(`throughput, ${writers} writers, ${rounds} x ${duration} s: ours ${ourRate.toFixed(0)} | bare` +
-    ` ${bareRate.toFixed(0)} acknowledged updates/s (${(ourRate / bareRate).toFixed(2)})`);
+  const offRate = Math.max(...rates.off);
+  console.log(`throughput, ${writers} writers, ${rounds} x ${duration} s: ours ${ourRate.toFixed(0)} | rules off` +
+    ` ${offRate.toFixed(0)} | bare ${bareRate.toFixed(0)} acknowledged updates/s (ours / bare ${(ourRate / bareRate).toFixed(2)},` +
+    ` ours / rules off ${(ourRate / offRate).toFixed(2)})`);
 
   const idle = take(idleDocs);
   const churn = take(churnDocs);
@@ -412,6 +418,8 @@ await runBench('collab', async () => {
     throughput: {
       writers, ours_updates_per_s: Math.round(ourRate), bare_updates_per_s: Math.round(bareRate),
       ratio: round(ourRate / bareRate), rounds_ours: rates.ours.map(Math.round), rounds_bare: rates.bare.map(Math.round),
+      rules_off_updates_per_s: Math.round(offRate), rules_off_ratio: round(ourRate / offRate),
+      rounds_rules_off: rates.off.map(Math.round),
     },
     memory: { idle_docs: idleDocs, churned_docs: churnDocs, ours: memOurs, bare: memBare },
     cold_load: cold,
