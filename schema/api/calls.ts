@@ -20,7 +20,8 @@ export const CallParticipant = z
   .object({
     id: z.string().openapi({ description: 'the peer id, as in /rtc notifications' }),
     user_id: Uuid,
-    display_name: z.string(),
+    username: z.string().openapi({ description: 'the verified account behind the display name' }),
+    display_name: z.string().openapi({ description: 'as the participant chose it, cleaned of control and bidi characters' }),
     joined_at: Timestamp,
     producers: z.array(CallProducer),
   })
