@@ -24,6 +24,8 @@ export interface Source {
 
 export interface AssistantDeps {
   pool: pg.Pool;
+  /** Document storage's own pool. */
+  storage: pg.Pool;
   keyring: Keyring;
   vectors: VectorStore;
   embedder: Embedder;
@@ -37,7 +39,7 @@ const SYSTEM = `You are the assistant of a team workspace. Answer only from the 
 If the sources do not contain the answer, say so. Be brief.`;
 
 export function createAssistant(deps: AssistantDeps) {
-  const readPieces = documentReader(deps.pool, deps.keyring);
+  const readPieces = documentReader(deps.pool, deps.storage, deps.keyring);
 
   /**
    * The nearest chunks within `scope` (the channels the answer may draw from: see answer-scope.ts), narrowed to

@@ -20,8 +20,9 @@ async function userNames(pool: pg.Pool, doc: Y.Doc): Promise<Map<string, string>
 /**
  * Reads channels' stored documents (what the server has acknowledged, the same in any process) as text pieces.
  */
-export function documentReader(pool: pg.Pool, keyring: Keyring) {
-  const documents = createDocumentStore(pool, keyring);
+/** Reads stored documents through `storage` (document storage's own pool, so big loads never hold up requests). */
+export function documentReader(pool: pg.Pool, storage: pg.Pool, keyring: Keyring) {
+  const documents = createDocumentStore(storage, keyring);
   return async function pieces(channelId: string, type: string): Promise<Piece[]> {
     const stored = await documents.load(channelId);
     const doc = new Y.Doc();

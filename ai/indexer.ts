@@ -15,6 +15,8 @@ export interface FileText {
 
 export interface IndexerDeps {
   pool: pg.Pool;
+  /** Document storage's own pool. */
+  storage: pg.Pool;
   keyring: Keyring;
   vectors: VectorStore;
   embedder: Embedder;
@@ -52,7 +54,7 @@ interface ChannelRow {
  */
 export function createIndexer(deps: IndexerDeps): Indexer {
   const { pool, vectors, embedder } = deps;
-  const readPieces = documentReader(pool, deps.keyring);
+  const readPieces = documentReader(pool, deps.storage, deps.keyring);
 
   async function channel(channelId: string): Promise<ChannelRow | undefined> {
     const { rows } = await pool.query<ChannelRow>('SELECT type, group_id FROM channels WHERE id = $1', [channelId]);

@@ -13,6 +13,8 @@ import { openVectorStore, type VectorStore } from './vector-store.ts';
 
 export interface AiOptions {
   pool: pg.Pool;
+  /** Document storage's own pool (`Database.storage`): the indexer reads whole documents through it. */
+  storage: pg.Pool;
   keyring: Keyring;
   log: Logger;
   dataDir: string;
@@ -95,10 +97,10 @@ export async function startAi(options: AiOptions): Promise<Ai> {
   }
 
   const indexer = embedder && vectors
-    ? createIndexer({ pool, keyring: options.keyring, vectors, embedder, readFileText: options.readFileText, log })
+    ? createIndexer({ pool, storage: options.storage, keyring: options.keyring, vectors, embedder, readFileText: options.readFileText, log })
     : undefined;
   const assistant = embedder && vectors
-    ? createAssistant({ pool, keyring: options.keyring, vectors, embedder, llm })
+    ? createAssistant({ pool, storage: options.storage, keyring: options.keyring, vectors, embedder, llm })
     : undefined;
   const worker: JobWorker | undefined = indexer && options.worker
     ? startJobWorker(pool, indexer, { pollMs: 500, maxAttempts: 5, staleAfterMs: 10 * 60_000 }, log)

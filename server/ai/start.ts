@@ -1,14 +1,22 @@
-import type pg from 'pg';
 import { startAi, type Ai } from '../../ai/index.ts';
 import type { Keyring } from '../../collab/index.ts';
 import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
 import { readFileText } from '../files/store.ts';
 import type { Logger } from '../logger.ts';
 
 /** The AI part as the configuration describes it: in the server, or alone in `npm run ai:worker`. */
-export function startAiFromConfig(config: Config, pool: pg.Pool, keyring: Keyring, log: Logger, worker = config.AI_WORKER === 'in-process'): Promise<Ai> {
+export function startAiFromConfig(
+  config: Config,
+  database: Pick<Database, 'pool' | 'storage'>,
+  keyring: Keyring,
+  log: Logger,
+  worker = config.AI_WORKER === 'in-process',
+): Promise<Ai> {
+  const { pool, storage } = database;
   return startAi({
     pool,
+    storage,
     keyring,
     log,
     dataDir: config.DATA_DIR,
