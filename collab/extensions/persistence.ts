@@ -5,7 +5,7 @@ import type { Logger } from '../../server/index.ts';
 import type { DocumentStore, WriteRecord } from '../storage/document-store.ts';
 import type { CollabContext } from './access.ts';
 import type { WriteRules } from './write-rules.ts';
-import { carriesUpdate } from './sync-messages.ts';
+import { carriesUpdate, SYNC_UPDATE } from './sync-messages.ts';
 
 /** An update with no structs and no deletions, as a client with nothing new sends after syncing. */
 function isEmptyUpdate(update: Uint8Array): boolean {
@@ -142,7 +142,7 @@ export function persistence(
     async beforeSync({ connection, documentName, type, payload }) {
       if (!carriesUpdate(type) || connection.readOnly || isEmptyUpdate(payload)) return;
       // Applied here under the write rules (Hocuspocus then applies nothing); what the document took is stored.
-      const write = await rules.apply(connection as Connection<CollabContext>, payload);
+      const write = await rules.apply(connection as Connection<CollabContext>, payload, type === SYNC_UPDATE);
       if (!write) return;
       const stored = durably(documentName, write.applied, connection.document, write);
       grow(documentName, write.applied.length);

@@ -26,9 +26,10 @@ export interface WriteRules extends Extension {
   /**
    * Applies a connection's update to the live document under its channel's write rules, and makes the update
    * Hocuspocus is about to apply empty (it is applied here, in one transaction with the checks). Returns what was
-   * accepted, to store, or nothing.
+   * accepted, to store, or nothing. `live`: the update is one the client just made (a sync update, not the
+   * reply to a sync step 1), so the new client ids it writes with are the writer's own.
    */
-  apply(connection: Connection<CollabContext>, payload: Uint8Array): Promise<AcceptedWrite | undefined>;
+  apply(connection: Connection<CollabContext>, payload: Uint8Array, live: boolean): Promise<AcceptedWrite | undefined>;
 }
 
 /** Turns a received update into one that applies nothing: no structs, no deletions (trailing bytes are ignored). */
@@ -116,7 +117,7 @@ export function writeRules(pool: pg.Pool, access: AccessCache, log: Logger, regi
   return {
     extensionName: 'write-rules',
 
-    async apply(connection, payload) {
+    async apply(connection, payload, live) {
       const { context, document } = connection;
       const rules = rulesByChannelType[context.channelType];
       if (!rules) return undefined;
@@ -153,7 +154,9 @@ export function writeRules(pool: pg.Pool, access: AccessCache, log: Logger, regi
       if (!checked.applied) return undefined;
       const owned = owners.get(document.name) ?? new Map<number, string | null>();
       owners.set(document.name, owned);
-      const newClients = clients.fresh.filter((client) => !owned.has(client));
+      // Only a live update claims its new client ids: a sync reply may relay others' content the server lost
+      // (an instance dying after relaying an update, before storing it), whose client id is not the sender's.
+      const newClients = live ? clients.fresh.filter((client) => !owned.has(client)) : [];
       for (const client of newClients) owned.set(client, context.userId);
       return { ...checked, applied: checked.applied, userId: context.userId, newClients };
     },

@@ -128,6 +128,29 @@ describe('write rules over /collab', () => {
     assert.equal(pageText(fresh.doc).includes('stolen'), false);
   });
 
+  it("content relayed in a sync reply does not take its writer's client id (a lost update another member holds)", async () => {
+    const name = team.channels.DOC!;
+    // The owner's edit reached the member, but not the server's storage (as when an instance dies after relaying).
+    const ownerDoc = new Y.Doc();
+    const text = writeParagraph(ownerDoc, 'relayed ');
+    const memberDoc = new Y.Doc();
+    Y.applyUpdate(memberDoc, Y.encodeStateAsUpdate(ownerDoc));
+    const member = await client(name, team.member.token, memberDoc);
+    await member.saved();
+    const owner = await client(name, team.owner.token, ownerDoc);
+    const notices = refusalsOf(owner);
+    text.insert(text.length, 'and then live');
+    await owner.saved();
+    const fresh = await client(name, team.viewer.token);
+    await waitFor(() => pageText(fresh.doc).includes('relayed and then live'), "the owner's live edit");
+    assert.deepEqual(notices, [], "the owner's own client id is still the owner's");
+    const { rows } = await server.database.pool.query(
+      'SELECT user_id FROM document_clients WHERE document_name = $1 AND client_id = $2',
+      [name, ownerDoc.clientID],
+    );
+    assert.equal(rows[0]?.user_id, team.owner.id);
+  });
+
   it('tasks written over /collab are held to the REST definition; REST still answers for the valid ones', async () => {
     const name = team.channels.TODO!;
     const member = await client(name, team.member.token);
