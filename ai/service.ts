@@ -52,7 +52,8 @@ export interface Ai {
   /** Queues a stored document for indexing (debounced by the queue's one-waiting-job rule). */
   documentStored(channelId: string): void;
   /** Reconciles Chroma with the database: queues every channel, drops chunks of channels that are gone. */
-  sweep(): Promise<void>;
+  /** Queues every document again and drops the chunks of channels that are gone; says how many of each. */
+  sweep(): Promise<{ queued: number; dropped: number }>;
   /** Runs every due indexing job now (tests; `npm run ai:worker` runs the same loop). */
   drain(): Promise<void>;
   health(): Promise<AiHealth>;
@@ -106,12 +107,18 @@ export async function startAi(options: AiOptions): Promise<Ai> {
     ? startJobWorker(pool, indexer, { pollMs: 500, maxAttempts: 5, staleAfterMs: 10 * 60_000 }, log)
     : undefined;
 
-  async function sweep(): Promise<void> {
+  async function sweep(): Promise<{ queued: number; dropped: number }> {
     const { rows } = await pool.query<{ id: string }>(`SELECT id FROM channels WHERE type <> 'VOICE'`);
     for (const { id } of rows) await enqueue(pool, { kind: 'index_document', channelId: id });
-    if (!vectors) return;
+    let dropped = 0;
+    if (!vectors) return { queued: rows.length, dropped };
     const live = new Set(rows.map((r) => r.id));
-    for (const id of await vectors.channelIds()) if (!live.has(id)) await vectors.deleteWhere({ channel_id: id });
+    for (const id of await vectors.channelIds()) {
+      if (live.has(id)) continue;
+      await vectors.deleteWhere({ channel_id: id });
+      dropped++;
+    }
+    return { queued: rows.length, dropped };
   }
   const sweepTimer = worker
     ? setInterval(() => sweep().catch((err) => log.error({ err }, 'AI sweep failed')), options.sweepIntervalSeconds * 1000)
