@@ -225,4 +225,15 @@ describe('write rules', () => {
     assert.equal(pageSide.server.getXmlFragment('default').toString(), '<paragraph>shallow</paragraph>');
     pageSide.same(c, pageSide.server);
   });
+
+  it('older content outside every shape (from before the rules) can be removed, without breaking the update', () => {
+    const { server, sync, client } = setUp('TEXT');
+    server.getXmlFragment('legacy').insert(0, [new Y.XmlElement('paragraph')]);
+    const a = client();
+    a.getXmlFragment('legacy').delete(0, 1);
+    chat.writeMessage(a, { author_id: alice, text: 'still posted' });
+    assert.deepEqual(sync(a, writer(alice)).refusals.map((r) => r.rule), ['shape']);
+    assert.equal(server.getXmlFragment('legacy').length, 0);
+    assert.deepEqual(chat.readMessages(server).map((m) => m.text), ['still posted']);
+  });
 });
