@@ -1,8 +1,9 @@
-import { OutgoingMessage, type Connection, type Extension } from '@hocuspocus/server';
+import type { Connection, Extension } from '@hocuspocus/server';
 import type pg from 'pg';
 import { ApiError, channelAccess, userFromToken, type AccessCache, type Role } from '../../server/index.ts';
 import type { AccessTokens, AuthUser, ChannelAccess } from '../../server/index.ts';
 import type { Logger } from '../../server/index.ts';
+import { askForMissing } from './sync-messages.ts';
 
 export interface CollabContext {
   userId: string;
@@ -46,10 +47,7 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
     if (wasReadOnly && !connection.readOnly) {
       // Updates refused while read-only never reached the document, and later ones from the same client build on
       // them: ask the client for everything the server lacks, as at connection time.
-      connection.send(
-        new OutgoingMessage(connection.messageAddress).createSyncMessage().writeFirstSyncStepFor(connection.document)
-          .toUint8Array(),
-      );
+      askForMissing(connection);
     }
   }
 

@@ -1,4 +1,4 @@
-import { OutgoingMessage, type Connection, type Extension } from '@hocuspocus/server';
+import type { Connection, Extension } from '@hocuspocus/server';
 import type pg from 'pg';
 import { Counter, type Registry } from 'prom-client';
 import * as Y from 'yjs';
@@ -6,6 +6,7 @@ import type { AccessCache, Logger } from '../../server/index.ts';
 import { applyChecked, rulesByChannelType, type CheckedUpdate, type Refusal } from '../rules/index.ts';
 import { messageIndex } from '../shapes/message-index.ts';
 import type { CollabContext } from './access.ts';
+import { askForMissing } from './sync-messages.ts';
 
 /** What a connection's update became: the part the document took, and who wrote it. */
 export interface AcceptedWrite extends CheckedUpdate {
@@ -81,20 +82,22 @@ export function writeRules(pool: pg.Pool, access: AccessCache, log: Logger, regi
   }
 
   /**
-   * The client ids an update writes new structs for: `fresh` ones no one owns yet (the writer's from now on), and
-   * `foreign` ones that belong to someone else (or to the server).
+   * The client ids an update carries structs of, and of those that it writes new structs for: `fresh` ones no one
+   * owns yet (the writer's from now on), and `foreign` ones that belong to someone else (or to the server).
    */
   async function clientsOf(connection: Connection<CollabContext>, payload: Uint8Array) {
     const document = connection.document;
     const fresh: number[] = [];
     const foreign: number[] = [];
+    const carried: number[] = [];
     for (const [client, end] of Y.parseUpdateMeta(payload).to) {
+      carried.push(client);
       if (end <= Y.getState(document.store, client)) continue;
       const owner = client === document.clientID ? null : await ownerOf(document.name, client);
       if (owner === undefined) fresh.push(client);
       else if (owner !== connection.context.userId) foreign.push(client);
     }
-    return { fresh, foreign };
+    return { fresh, foreign, carried };
   }
 
   function notify(connection: Connection<CollabContext>, refusals: Refusal[]): void {
@@ -141,15 +144,14 @@ export function writeRules(pool: pg.Pool, access: AccessCache, log: Logger, regi
       // Built before the first transaction is judged, so during one it holds the state before it.
       if (context.channelType === 'TEXT' || context.channelType === 'DM') messageIndex(document);
       const writer = { userId: context.userId, role: context.role, readers: names, now: Date.now() };
-      const checked = applyChecked(document, update, writer, rules, { source: 'connection', connection });
+      const carried = clients.carried.filter((client) => !clients.foreign.includes(client));
+      const checked = applyChecked(document, update, writer, rules, { source: 'connection', connection }, carried);
       refusals.push(...checked.refusals);
       if (refusals.length) notify(connection, refusals);
       // Asked again for what the incomplete part builds on, unless that was content left out above (it would
       // come back, and be left out, again).
       if (checked.incomplete && !clients.foreign.length) {
-        connection.send(
-          new OutgoingMessage(connection.messageAddress).createSyncMessage().writeFirstSyncStepFor(document).toUint8Array(),
-        );
+        askForMissing(connection);
       }
       if (!checked.applied) return undefined;
       const owned = owners.get(document.name) ?? new Map<number, string | null>();

@@ -38,9 +38,16 @@ function judge(rules: ChannelRules, input: RuleInput): Refusal | undefined {
  * event, the only thing relayed and stored, carries only accepted changes. The writer receives that event too,
  * which deletes its refused content and brings back what it removed: it converges with the server.
  */
-export function applyChecked(doc: Y.Doc, update: Uint8Array, writer: Writer, rules: ChannelRules, origin: unknown): CheckedUpdate {
+export function applyChecked(
+  doc: Y.Doc,
+  update: Uint8Array,
+  writer: Writer,
+  rules: ChannelRules,
+  origin: unknown,
+  /** The client ids whose structs the update carries, when the caller has already read them. */
+  clients: number[] = [...Y.parseUpdateMeta(update).to.keys()],
+): CheckedUpdate {
   const result: CheckedUpdate = { applied: null, refusals: [], inserted: [], deleted: [], incomplete: false };
-  const clients = [...Y.parseUpdateMeta(update).to.keys()];
   const store = doc.store;
   const hadPending = store.pendingStructs !== null || store.pendingDs !== null;
   const produced: Uint8Array[] = [];
