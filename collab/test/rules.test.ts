@@ -93,6 +93,27 @@ describe('write rules', () => {
     chat.deleteMessage(moderator, posted.id);
     assert.equal(sync(moderator, writer(bob, 'admin')).refusals.length, 0);
     assert.equal(chat.readMessageById(server, posted.id)!.deleted, true);
+    const undelete = client();
+    undelete.getArray<Y.Map<unknown>>('messages').get(0).set('deleted', false);
+    assert.deepEqual(sync(undelete, writer(alice)).refusals.map((r) => r.rule), ['chat.delete']);
+    assert.equal(chat.readMessageById(server, posted.id)!.deleted, true);
+    same(undelete, server);
+
+    const own = client();
+    const mine = chat.writeMessage(own, { author_id: alice, text: 'plain' });
+    assert.equal(sync(own, writer(alice)).refusals.length, 0);
+    const styled = client();
+    const entry = styled.getArray<Y.Map<unknown>>('messages').get(1);
+    assert.equal(entry.get('id'), mine.id);
+    (entry.get('text') as Y.Text).format(0, 5, { bold: true });
+    entry.set('edited_at', new Date(Date.now() + 3_600_000).toISOString());
+    // Formatting is two markers in Yjs (where bold starts and where it ends): two refused inserts.
+    assert.deepEqual(sync(styled, writer(alice)).refusals.map((r) => r.rule).sort(), ['chat.text', 'chat.text', 'chat.time']);
+    same(styled, server);
+    const edit = client();
+    chat.editMessage(edit, mine.id, 'plain, edited');
+    assert.equal(sync(edit, writer(alice)).refusals.length, 0, 'the author edits (positive control)');
+    assert.equal(chat.readMessageById(server, mine.id)!.text, 'plain, edited');
   });
 
   it('chat: dates, reused ids and threads', () => {
@@ -187,6 +208,11 @@ describe('write rules', () => {
     assert.equal(server.getXmlFragment('default').toString(), '<paragraph><bold>hello </bold><link href="https://example.com">world</link></paragraph>');
     assert.equal(server.getMap('meta').get('last_edited_by'), alice, 'the server names the writer');
     assert.equal(server.getMap('meta').get('title'), 'Plans');
+    const long = client();
+    long.getMap('meta').set('title', 'x'.repeat(201));
+    assert.deepEqual(sync(long, writer(alice)).refusals.map((r) => r.rule), ['page.meta']);
+    assert.equal(server.getMap('meta').get('title'), 'Plans');
+    same(long, server);
 
     const b = client();
     const link = (b.getXmlFragment('default').get(0) as Y.XmlElement).get(0) as Y.XmlText;
