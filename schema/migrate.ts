@@ -10,7 +10,9 @@ export interface MigrationLog {
 
 /**
  * Applies every pending migration in `schema/migrations` inside the given connection. node-pg-migrate takes an
- * advisory lock, so several instances starting at once apply each migration exactly once.
+ * advisory lock, so several instances starting at once apply each migration exactly once; they wait for it
+ * (its default, `fail`, stopped every instance but the first with "Another migration is already running"), then
+ * find the migrations applied.
  */
 export async function migrate(client: ClientBase, log: MigrationLog): Promise<string[]> {
   const applied = await runner({
@@ -20,6 +22,7 @@ export async function migrate(client: ClientBase, log: MigrationLog): Promise<st
     migrationsTable: 'schema_migrations',
     checkOrder: true,
     singleTransaction: true,
+    advisoryLockMode: 'wait',
     log: () => {},
   });
   const names = applied.map((m) => m.name);
