@@ -13,6 +13,7 @@ import { itemIndex } from './extensions/item-index.ts';
 import { limits, type CollabLimits } from './extensions/limits.ts';
 import { presence, type PresenceLimits } from './extensions/presence.ts';
 import { persistence, StorageUnavailable, type CompactionThresholds } from './extensions/persistence.ts';
+import { relayedStorage } from './extensions/relayed-storage.ts';
 import { writeRules } from './extensions/write-rules.ts';
 import { writtenRanges } from './rules/index.ts';
 import { createDocumentStore, type CompactionResult } from './storage/document-store.ts';
@@ -59,9 +60,14 @@ export interface Collab {
 
 export function createCollab(options: CollabOptions): Collab {
   const { log } = options;
-  const store = createDocumentStore(options.storage, options.keyring);
+  const redis = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: null }) : undefined;
+  const documents = createDocumentStore(options.storage, options.keyring);
+  // Shared through Redis, a document holds changes other instances relayed: they must be stored before anything
+  // here that depends on them is acknowledged.
+  const relayed = redis && relayedStorage(documents, redis, log);
+  const store = relayed?.store ?? documents;
   const rules = writeRules(options.pool, options.access, log, options.registry);
-  const persisted = persistence(store, rules, log, options.compactAfter);
+  const persisted = persistence(store, rules, log, options.compactAfter, relayed?.stored);
   const extensions: Extension[] = [
     accessControl(options.pool, options.access, options.tokens, log),
     presence(options.presence, log),
@@ -80,10 +86,8 @@ export function createCollab(options: CollabOptions): Collab {
       },
     });
   }
-  let redis: Redis | undefined;
-  if (options.redisUrl) {
-    redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
-    extensions.push(new RedisExtension({ redis, createClient: () => new Redis(options.redisUrl!) }));
+  if (relayed) {
+    extensions.push(relayed.extension, new RedisExtension({ redis, createClient: () => new Redis(options.redisUrl!) }));
   }
 
   new Gauge({

@@ -48,18 +48,21 @@ function isSyncStatus(frame: Uint8Array): boolean {
 // a later update's append too only delays it.
 const appending = new WeakMap<Connection, Set<Promise<void>>>();
 
+/** What else an acknowledgement waits for (relayed content the connection's document holds being stored). */
+export type BeforeAcknowledging = (connection: Connection) => Promise<void>;
+
 /**
  * Makes a connection's acknowledgements wait until the updates they acknowledge are stored, keeping their order;
  * everything else it sends goes out at once.
  */
-function holdAcknowledgements(connection: Connection): void {
+function holdAcknowledgements(connection: Connection, before?: BeforeAcknowledging): void {
   const send = connection.send.bind(connection);
   const started = new Set<Promise<void>>();
   appending.set(connection, started);
   let acks: Promise<void> = Promise.resolve();
   connection.send = (frame: Uint8Array) => {
     if (!isSyncStatus(frame)) return send(frame);
-    const stored = Promise.all(started);
+    const stored = Promise.all([...started, before?.(connection)]);
     acks = acks.then(() => stored).then(
       () => send(frame),
       () => {},
@@ -75,6 +78,7 @@ export function persistence(
   rules: WriteRules,
   log: Logger,
   compactAfter: CompactionThresholds,
+  beforeAcknowledging?: BeforeAcknowledging,
 ): Extension {
   // Per document: updates and bytes in the log since the last compaction.
   const logSize = new Map<string, { updates: number; bytes: number }>();
@@ -136,7 +140,7 @@ export function persistence(
     },
 
     async connected({ connection }) {
-      holdAcknowledgements(connection);
+      holdAcknowledgements(connection, beforeAcknowledging);
     },
 
     async beforeSync({ connection, documentName, type, payload }) {
