@@ -1,15 +1,15 @@
 // kill -9 of the server loses no acknowledged edit: the server runs as a child process that is killed mid-write.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { createScratchDatabase, type ScratchDatabase } from '../../server/index.ts';
 import { testDb, type TestServer } from '../../server/test/harness.ts';
 import { connect, pageText, refusalsOf, writeParagraph, type Client } from './clients.ts';
+import { api, kill9 as killChild, startServerChild, type ServerChild } from './server-child.ts';
 
 let dataDir: string;
 let scratch: ScratchDatabase | undefined;
@@ -17,38 +17,13 @@ let child: ChildProcess | undefined;
 const env: Record<string, string> = {};
 
 async function startChild(): Promise<TestServer> {
-  child = spawn(process.execPath, ['server/main.ts'], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
-    child!.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-    lines.on('line', (line) => {
-      try {
-        const entry = JSON.parse(line);
-        if (entry.msg === 'server listening') resolve(entry.url);
-      } catch {
-        // not a log line
-      }
-    });
-  });
-  return { url } as TestServer;
+  const server = await startServerChild(env);
+  child = server.child;
+  return server;
 }
 
 async function kill9(): Promise<void> {
-  const exited = new Promise((resolve) => child!.once('exit', resolve));
-  child!.kill('SIGKILL');
-  await exited;
-}
-
-async function api(server: TestServer, method: string, p: string, body?: unknown, token?: string): Promise<any> {
-  const res = await fetch(server.url + p, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return res.json();
+  await killChild({ child } as ServerChild);
 }
 
 before(async () => {

@@ -3,12 +3,10 @@
 // comes back. Whatever it then reports saved must be in the database, whichever instance acknowledged it. The
 // instances share one database, so this runs in the PostgreSQL round.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import * as Y from 'yjs';
@@ -16,62 +14,32 @@ import { createScratchDatabase, type ScratchDatabase } from '../../server/index.
 import { testDb, type TestServer } from '../../server/test/harness.ts';
 import { createDocumentStore, createKeyring } from '../index.ts';
 import { connect, pageText, refusalsOf, waitFor, writeParagraph, type Client } from './clients.ts';
+import { api, kill9, startServerChild, type ServerChild } from './server-child.ts';
 
 const redisUrl = process.env.REDIS_URL;
 const ci = process.env.CI === 'true' || process.env.CI === '1';
 const skip = testDb !== 'postgres' ? 'instances share PostgreSQL' : !redisUrl && !ci ? 'REDIS_URL is not set' : false;
 
-interface Instance extends TestServer {
-  child: ChildProcess;
-}
-
 describe('acknowledged means stored, on several instances', { skip }, () => {
   let scratch: ScratchDatabase;
   let pool: pg.Pool;
   const dirs: string[] = [];
-  const running = new Set<Instance>();
+  const running = new Set<ServerChild>();
   const open: Client[] = [];
   const encryptionKey = randomBytes(32).toString('base64');
   const env: Record<string, string> = {};
 
-  async function start(): Promise<Instance> {
+  async function start(): Promise<ServerChild> {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'teamspace-instances-'));
     dirs.push(dataDir);
-    const child = spawn(process.execPath, ['server/main.ts'], {
-      env: { ...process.env, ...env, DATA_DIR: dataDir },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const lines = createInterface({ input: child.stdout! });
-    const url = await new Promise<string>((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-      lines.on('line', (line) => {
-        try {
-          const entry = JSON.parse(line);
-          if (entry.msg === 'server listening') resolve(entry.url);
-        } catch {
-          // not a log line
-        }
-      });
-    });
-    const instance = { url, child } as Instance;
+    const instance = await startServerChild({ ...env, DATA_DIR: dataDir });
     running.add(instance);
     return instance;
   }
 
-  async function kill9(instance: Instance): Promise<void> {
-    const exited = new Promise((resolve) => instance.child.once('exit', resolve));
-    instance.child.kill('SIGKILL');
-    await exited;
+  async function stop(instance: ServerChild): Promise<void> {
+    await kill9(instance);
     running.delete(instance);
-  }
-
-  async function api(server: TestServer, method: string, p: string, body?: unknown, token?: string): Promise<any> {
-    const res = await fetch(server.url + p, {
-      method,
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return res.json();
   }
 
   /** The page text of the document as stored: snapshot and log read and decrypted through the document store. */
@@ -86,7 +54,7 @@ describe('acknowledged means stored, on several instances', { skip }, () => {
    * The scenario of the issue, up to A's death: 10 acknowledged edits, then 5 made while A's appends wait on a
    * lock, seen by a client of B; A is killed and the lock released. Returns the author's document.
    */
-  async function stallAndKill(a: Instance, b: Instance, token: string, channel: string): Promise<Y.Doc> {
+  async function stallAndKill(a: ServerChild, b: ServerChild, token: string, channel: string): Promise<Y.Doc> {
     const author = await connect(a, channel, token);
     const watcher = await connect(b, channel, token);
     open.push(author, watcher);
@@ -103,7 +71,7 @@ describe('acknowledged means stored, on several instances', { skip }, () => {
       for (let i = 11; i <= 15; i++) text.insert(text.length, `e${i},`);
       await waitFor(() => pageText(watcher.doc).includes('e15,'), 'B sees the edits A could not store');
       assert.ok(author.provider.unsyncedChanges > 0, 'nothing stalled was acknowledged');
-      await kill9(a);
+      await stop(a);
     } finally {
       await lock.query('ROLLBACK');
       lock.release();
@@ -134,11 +102,11 @@ describe('acknowledged means stored, on several instances', { skip }, () => {
     const password = 'a long enough passphrase';
     await api(server, 'POST', '/api/auth/register', { username: 'author', email: 'a@example.test', password });
     token = (await api(server, 'POST', '/api/auth/token', { username: 'author', password })).access_token;
-    await kill9(server);
+    await stop(server);
   });
   after(async () => {
     for (const c of open) c.close();
-    for (const instance of [...running]) await kill9(instance);
+    for (const instance of [...running]) await stop(instance);
     await pool?.end();
     await scratch?.drop();
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
@@ -156,8 +124,8 @@ describe('acknowledged means stored, on several instances', { skip }, () => {
     open.push(author);
     await author.saved();
     assert.equal(await storedText(channel), edits, 'every edit the provider counts as saved is stored');
-    await kill9(restarted);
-    await kill9(b);
+    await stop(restarted);
+    await stop(b);
   });
 
   it('the author reconnecting to the other instance, after someone else reconnected: the same', async () => {
@@ -173,7 +141,7 @@ describe('acknowledged means stored, on several instances', { skip }, () => {
     open.push(author);
     await author.saved();
     assert.equal(await storedText(channel), edits, 'every edit the provider counts as saved is stored');
-    await kill9(restarted);
-    await kill9(b);
+    await stop(restarted);
+    await stop(b);
   });
 });
