@@ -6,9 +6,15 @@ export interface ReadableChannel {
   id: string;
   name: string;
   type: string;
+  /** null for a DM. */
+  group_id: string | null;
 }
 
-/** Channels that may be drawn from, by id: the permission filter of a search. */
+/**
+ * Channels that may be drawn from, by id: the permission filter of a search. Both functions below give whole
+ * groups (every non-voice channel of a group, or none of them), so a search may name a group instead of its
+ * channels (assistant.ts).
+ */
 export type Scope = Map<string, ReadableChannel>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -23,11 +29,11 @@ export const isUuid = (id: string) => UUID.test(id);
 export async function readableChannels(db: Db, userId: string): Promise<Scope> {
   if (!isUuid(userId)) return new Map();
   const { rows } = await db.query<ReadableChannel>(
-    `SELECT c.id, c.name, c.type FROM channels c
+    `SELECT c.id, c.name, c.type, c.group_id FROM channels c
        JOIN memberships m ON m.group_id = c.group_id AND m.user_id = $1
       WHERE c.type <> 'VOICE'
      UNION
-     SELECT c.id, c.name, c.type FROM channels c
+     SELECT c.id, c.name, c.type, c.group_id FROM channels c
        JOIN dm_participants d ON d.channel_id = c.id AND d.user_id = $1`,
     [userId],
   );
@@ -55,7 +61,7 @@ export async function answerScope(db: Db, channelId: string, askerId: string): P
         GROUP BY m.group_id
        HAVING count(*) = (SELECT count(*) FROM dm_participants WHERE channel_id = $1)
      )
-     SELECT c.id, c.name, c.type FROM channels c
+     SELECT c.id, c.name, c.type, c.group_id FROM channels c
       WHERE c.type <> 'VOICE' AND (c.id = $1 OR c.group_id IN (SELECT group_id FROM common_groups))`,
     [channelId],
   );

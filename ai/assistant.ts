@@ -5,7 +5,7 @@ import { chunkPieces } from './chunking.ts';
 import { documentReader } from './document-pieces.ts';
 import type { Embedder } from './embedder.ts';
 import { estimateTokens, type ChatMessage, type Llm } from './llm.ts';
-import type { VectorStore } from './vector-store.ts';
+import type { Readers, VectorStore } from './vector-store.ts';
 
 /** A retrieved chunk as the caller sees it: what it says and what to cite. */
 export interface Source {
@@ -38,6 +38,24 @@ const ANSWER_RESERVE = 512;
 const SYSTEM = `You are the assistant of a team workspace. Answer only from the numbered sources given; cite them as [n].
 If the sources do not contain the answer, say so. Be brief.`;
 
+/**
+ * The filter of a search over `allowed` (channels of `scope`), in as few names as it takes: a group whose every
+ * channel in the scope is allowed by its id (a scope holds whole groups), and the other allowed channels (DMs,
+ * and channels of a group the search was narrowed to part of) one by one.
+ */
+function readersOf(scope: Scope, allowed: Set<string>): Readers {
+  const partial = new Set<string>();
+  for (const channel of scope.values()) if (channel.group_id && !allowed.has(channel.id)) partial.add(channel.group_id);
+  const groups = new Set<string>();
+  const channels: string[] = [];
+  for (const id of allowed) {
+    const group = scope.get(id)!.group_id;
+    if (group && !partial.has(group)) groups.add(group);
+    else channels.push(id);
+  }
+  return { groups: [...groups], channels };
+}
+
 export function createAssistant(deps: AssistantDeps) {
   const readPieces = documentReader(deps.pool, deps.storage, deps.keyring);
 
@@ -50,7 +68,7 @@ export function createAssistant(deps: AssistantDeps) {
     const allowed = new Set(channelIds ? channelIds.filter((id) => scope.has(id)) : scope.keys());
     if (!allowed.size) return [];
     const [vector] = await deps.embedder.embed([query]);
-    const hits = await deps.vectors.query(vector!, [...allowed], topK);
+    const hits = await deps.vectors.query(vector!, readersOf(scope, allowed), topK);
     return hits
       // Checked again after Chroma: a chunk outside the scope is never handed on, whatever the store returned.
       .filter((hit) => allowed.has(hit.metadata.channel_id))

@@ -22,6 +22,15 @@ export interface Chunk {
   metadata: ChunkMetadata;
 }
 
+/**
+ * Who may read what a search returns, as few names as possible: whole groups (a member reads every non-voice
+ * channel of their group), and single channels (DMs, or channels a search was narrowed to).
+ */
+export interface Readers {
+  groups: string[];
+  channels: string[];
+}
+
 export interface Hit extends Chunk {
   /** Cosine distance: 0 is the same direction. */
   distance: number;
@@ -34,8 +43,8 @@ export interface VectorStore {
   upsert(chunks: Chunk[], vectors: number[][]): Promise<void>;
   delete(ids: string[]): Promise<void>;
   deleteWhere(where: Where): Promise<void>;
-  /** The nearest chunks among the given channels only (the filter runs inside Chroma). */
-  query(vector: number[], channelIds: string[], topK: number): Promise<Hit[]>;
+  /** The nearest chunks that `readers` may read, and no others (see `query` below for how). */
+  query(vector: number[], readers: Readers, topK: number): Promise<Hit[]>;
   /** Channel ids that have chunks, for reconciliation. */
   channelIds(): Promise<Set<string>>;
   heartbeat(): Promise<boolean>;
@@ -44,6 +53,31 @@ export interface VectorStore {
 
 /** Chroma caps a batch; stay well under it. */
 const BATCH = 200;
+
+/**
+ * How many times top_k the unfiltered first look at a search takes (see `query`): enough that a caller who reads a
+ * good share of the chunks usually finds top_k readable ones there, small enough to cost about a plain search.
+ */
+const PROBE = 4;
+
+/** A DM's chunks carry group_id '': naming that "group" would read every DM, so it is never a group. */
+const groupsOf = (readers: Readers) => readers.groups.filter((group) => group !== '');
+
+/** The Chroma filter of `readers`: a chunk of one of the groups, or of one of the channels; undefined for none. */
+export function readersWhere(readers: Readers): Where | undefined {
+  const groups = groupsOf(readers);
+  const terms: Where[] = [];
+  if (groups.length) terms.push({ group_id: { $in: groups } });
+  if (readers.channels.length) terms.push({ channel_id: { $in: readers.channels } });
+  return terms.length > 1 ? { $or: terms } : terms[0];
+}
+
+/** The same test on one chunk's metadata. */
+function readersTest(readers: Readers): (metadata: ChunkMetadata) => boolean {
+  const groups = new Set(groupsOf(readers));
+  const channels = new Set(readers.channels);
+  return (m) => groups.has(m.group_id) || channels.has(m.channel_id);
+}
 
 /**
  * The model and its dimension name the collection, so a new model never mixes its vectors with the old one's:
@@ -96,21 +130,30 @@ export async function openVectorStore(url: string, model: string, dim: number): 
     async deleteWhere(where) {
       await collection.delete({ where });
     },
-    async query(vector, channelIds, topK) {
-      // An empty list is an error in Chroma, and would mean "nothing may be read" anyway.
-      if (!channelIds.length) return [];
-      const result = await collection.query({
-        queryEmbeddings: [vector],
-        nResults: topK,
-        where: { channel_id: { $in: channelIds } },
-        include: ['documents', 'metadatas', 'distances'],
-      });
-      return result.ids[0]!.map((id, i) => ({
-        id,
-        text: result.documents[0]![i] ?? '',
-        metadata: result.metadatas[0]![i] as ChunkMetadata,
-        distance: result.distances?.[0]?.[i] ?? 1,
-      }));
+    async query(vector, readers, topK) {
+      const where = readersWhere(readers);
+      // Nothing readable: Chroma refuses an empty `$in`, and there is nothing to find anyway.
+      if (!where) return [];
+      const search = async (where: Where | undefined, n: number) => {
+        const result = await collection.query({
+          queryEmbeddings: [vector], nResults: n, where, include: ['documents', 'metadatas', 'distances'],
+        });
+        return result.ids[0]!.map((id, i): Hit => ({
+          id,
+          text: result.documents[0]![i] ?? '',
+          metadata: result.metadatas[0]![i] as ChunkMetadata,
+          distance: result.distances?.[0]?.[i] ?? 1,
+        }));
+      };
+      // Chroma answers any `where` by first listing every chunk it matches (its SQLite metadata, then one lookup
+      // per chunk), so a filtered search costs in proportion to what the caller may read, however short the
+      // filter. So first the nearest chunks of all, unfiltered: when at least top_k of them are readable, the
+      // first top_k readable ones are exactly the filtered search's answer (every readable chunk not among them
+      // is farther), and nothing was crowded out. Otherwise the search runs again with the filter in Chroma.
+      const readable = readersTest(readers);
+      const nearest = (await search(undefined, topK * PROBE)).filter((hit) => readable(hit.metadata)).slice(0, topK);
+      if (nearest.length === topK) return nearest;
+      return search(where, topK);
     },
     async channelIds() {
       const ids = new Set<string>();

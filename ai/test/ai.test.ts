@@ -169,6 +169,28 @@ describe('AI search over live documents', () => {
     assert.equal(summary.status, 404);
   });
 
+  it('finds a DM for its participants, never for anyone else of their group', async () => {
+    const dm = await server.call('POST', '/api/dms', { token: a.member.token, json: { user_id: a.viewer.id } });
+    assert.ok(dm.status === 201 || dm.status === 200, JSON.stringify(dm.body));
+    const c = await connect(server, dm.body.id, a.member.token);
+    open.push(c);
+    chat.writeMessage(c.doc, { author_id: a.member.id, text: 'The surprise party venue is marigold rooftop' });
+    await c.saved();
+    for (const participant of [a.member, a.viewer]) {
+      await indexed(async () => {
+        const hit = (await search(participant.token, { query: 'surprise party venue', top_k: 1 })).sources[0];
+        assert.equal(hit?.channel_id, dm.body.id);
+      });
+    }
+    // The owner reads every channel of the group, but not the DM; B's member reads neither.
+    for (const other of [a.owner, b.member]) {
+      for (const topK of [1, 50]) {
+        const res = await search(other.token, { query: 'surprise party venue marigold rooftop', top_k: topK });
+        assert.ok(res.sources.every((s) => s.channel_id !== dm.body.id && !/marigold/.test(s.text)), `top ${topK}`);
+      }
+    }
+  });
+
   it('streams the answer as Server-Sent Events', async () => {
     const res = await fetch(`${server.url}/api/ai/search`, {
       method: 'POST',
