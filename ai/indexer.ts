@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Keyring } from '../collab/index.ts';
+import { channelOf, parseSegmentName, type Keyring } from '../collab/index.ts';
 import type { Logger } from '../server/index.ts';
 import { chunkId, chunkPieces, paragraphs, type ChunkText, type Piece } from './chunking.ts';
 import { documentReader } from './document-pieces.ts';
@@ -31,7 +31,8 @@ export interface IndexResult {
 }
 
 export interface Indexer {
-  indexDocument(channelId: string): Promise<IndexResult>;
+  /** A channel's content by its id (a chat's live part), or a chat segment by its name (`<channel id>/history/<n>`). */
+  indexDocument(name: string): Promise<IndexResult>;
   indexFile(fileId: string): Promise<IndexResult>;
 }
 
@@ -41,6 +42,7 @@ interface ChunkOwner {
   channel_id: string;
   channel_type: string;
   file_id: string;
+  part: number;
 }
 
 interface ChannelRow {
@@ -81,14 +83,30 @@ export function createIndexer(deps: IndexerDeps): Indexer {
   }
 
   return {
-    async indexDocument(channelId) {
-      const where: Where = { $and: [{ channel_id: channelId }, { source: { $ne: 'file' } }] };
+    async indexDocument(name) {
+      const segment = parseSegmentName(name);
+      const channelId = channelOf(name);
       const row = await channel(channelId);
-      if (!row || row.type === 'VOICE') return sync(where, []);
-      const chunks = toChunks(channelId, chunkPieces(await readPieces(channelId, row.type)), {
-        group_id: row.group_id ?? '', channel_id: channelId, channel_type: row.type, file_id: '',
+      const meta = (part: number): ChunkOwner => ({
+        group_id: row?.group_id ?? '', channel_id: channelId, channel_type: row?.type ?? '', file_id: '', part,
       });
-      return sync(where, chunks);
+      if (segment) {
+        // A segment is its own source: only its chunks are compared, so a store of one part re-indexes that part.
+        const where: Where = { $and: [{ channel_id: channelId }, { part: segment.part }] };
+        const { rows: [listed] } = await pool.query('SELECT 1 FROM chat_segments WHERE channel_id = $1 AND part = $2', [channelId, segment.part]);
+        // Dropped by retention (or never sealed): its chunks go.
+        if (!row || !listed) return sync(where, []);
+        return sync(where, toChunks(name, chunkPieces(await readPieces(name, row.type)), meta(segment.part)));
+      }
+      // The live part (or any other channel's content): every chunk of the channel that is no file's and no listed
+      // segment's. That takes in chunks written before segments (no `part`), and those of a dropped segment not
+      // yet forgotten, which then go.
+      const { rows: parts } = await pool.query<{ part: number }>('SELECT part FROM chat_segments WHERE channel_id = $1', [channelId]);
+      const where: Where = { $and: [
+        { channel_id: channelId }, { source: { $ne: 'file' } }, ...(parts.length ? [{ part: { $nin: parts.map((p) => p.part) } }] : []),
+      ] };
+      if (!row || row.type === 'VOICE') return sync(where, []);
+      return sync(where, toChunks(channelId, chunkPieces(await readPieces(channelId, row.type)), meta(-1)));
     },
 
     async indexFile(fileId) {
@@ -99,7 +117,7 @@ export function createIndexer(deps: IndexerDeps): Indexer {
         paragraphs(text).map((p) => ({ text: p, source: 'file' as const, itemIds: [fileId], page: i + 1 })),
       );
       const chunks = toChunks(fileId, chunkPieces(pieces), {
-        group_id: row.group_id ?? '', channel_id: file.channelId, channel_type: row.type, file_id: fileId,
+        group_id: row.group_id ?? '', channel_id: file.channelId, channel_type: row.type, file_id: fileId, part: -1,
       });
       return sync({ file_id: fileId }, chunks);
     },

@@ -51,9 +51,11 @@ export function startJobWorker(pool: pg.Pool, indexer: Indexer, options: JobWork
   async function run(job: JobRow): Promise<void> {
     const started = Date.now();
     try {
-      const payload = job.payload;
-      const result =
-        payload.kind === 'index_document' ? await indexer.indexDocument(payload.channelId) : await indexer.indexFile(payload.fileId);
+      // Jobs queued before chat segments named the document `channelId`.
+      const payload = job.payload as IndexJob & { channelId?: string };
+      const result = payload.kind === 'index_document'
+        ? await indexer.indexDocument(payload.name ?? payload.channelId)
+        : await indexer.indexFile(payload.fileId);
       await pool.query('DELETE FROM jobs WHERE id = $1', [job.id]);
       log.debug({ job: payload, ...result, ms: Date.now() - started }, 'indexed');
     } catch (err) {

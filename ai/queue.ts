@@ -1,10 +1,13 @@
 import type { Queryable } from '../server/index.ts';
 
-/** What the indexing queue holds: a channel's document to (re)index, or an uploaded file. */
-export type IndexJob = { kind: 'index_document'; channelId: string } | { kind: 'index_file'; fileId: string };
+/**
+ * What the indexing queue holds: a document to (re)index, by name (a channel id for a channel's content or a chat's
+ * live part, `<channel id>/history/<n>` for a chat's segment), or an uploaded file.
+ */
+export type IndexJob = { kind: 'index_document'; name: string } | { kind: 'index_file'; fileId: string };
 
 function key(job: IndexJob): string {
-  return job.kind === 'index_document' ? job.channelId : job.fileId;
+  return job.kind === 'index_document' ? job.name : job.fileId;
 }
 
 /**

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import type pg from 'pg';
-import type { Keyring } from '../collab/index.ts';
+import { segmentName, type Keyring } from '../collab/index.ts';
 import type { Logger } from '../server/index.ts';
 import { createAssistant, type Assistant } from './assistant.ts';
 import { createEmbedder, type Embedder } from './embedder.ts';
@@ -49,10 +49,21 @@ export interface Ai {
   readonly assistant: Assistant | undefined;
   readonly llm: Llm;
   readonly indexer: Indexer | undefined;
-  /** Queues a stored document for indexing (debounced by the queue's one-waiting-job rule). */
-  documentStored(channelId: string): void;
-  /** Reconciles Chroma with the database: queues every channel, drops chunks of channels that are gone. */
-  /** Queues every document again and drops the chunks of channels that are gone; says how many of each. */
+  /**
+   * Queues a stored document for indexing, by name: a channel id, or a chat segment's `<channel id>/history/<n>`
+   * (debounced by the queue's one-waiting-job rule).
+   */
+  documentStored(name: string): void;
+  /**
+   * Queues a document whose content is gone (a chat segment retention dropped, with its `chat_segments` row) at
+   * once: the indexer finds it gone and removes its chunks. Resolves once the job is queued.
+   */
+  forgetDocument(name: string): Promise<void>;
+  /**
+   * Reconciles Chroma with the database; says how much it queued and dropped: queues every channel's content and
+   * every listed chat segment that has no chunks yet (a sealed segment changes only through stores, which queue
+   * it), and drops the chunks of channels and segments that are gone.
+   */
   sweep(): Promise<{ queued: number; dropped: number }>;
   /** Runs every due indexing job now (tests; `npm run ai:worker` runs the same loop). */
   drain(): Promise<void>;
@@ -109,16 +120,33 @@ export async function startAi(options: AiOptions): Promise<Ai> {
 
   async function sweep(): Promise<{ queued: number; dropped: number }> {
     const { rows } = await pool.query<{ id: string }>(`SELECT id FROM channels WHERE type <> 'VOICE'`);
-    for (const { id } of rows) await enqueue(pool, { kind: 'index_document', channelId: id });
+    for (const { id } of rows) await enqueue(pool, { kind: 'index_document', name: id });
     let dropped = 0;
-    if (!vectors) return { queued: rows.length, dropped };
+    let queued = rows.length;
+    if (!vectors) return { queued, dropped };
+    const { rows: segments } = await pool.query<{ channel_id: string; part: number }>('SELECT channel_id, part FROM chat_segments');
+    const listed = new Map<string, Set<number>>();
+    for (const s of segments) listed.set(s.channel_id, (listed.get(s.channel_id) ?? new Set()).add(s.part));
     const live = new Set(rows.map((r) => r.id));
-    for (const id of await vectors.channelIds()) {
-      if (live.has(id)) continue;
-      await vectors.deleteWhere({ channel_id: id });
-      dropped++;
+    const indexed = await vectors.parts();
+    for (const [id, parts] of indexed) {
+      if (!live.has(id)) {
+        await vectors.deleteWhere({ channel_id: id });
+        dropped++;
+        continue;
+      }
+      for (const part of parts) {
+        if (part < 0 || listed.get(id)?.has(part)) continue;
+        await vectors.deleteWhere({ $and: [{ channel_id: id }, { part }] });
+        dropped++;
+      }
     }
-    return { queued: rows.length, dropped };
+    for (const s of segments) {
+      if (indexed.get(s.channel_id)?.has(s.part)) continue;
+      await enqueue(pool, { kind: 'index_document', name: segmentName(s.channel_id, s.part) });
+      queued++;
+    }
+    return { queued, dropped };
   }
   const sweepTimer = worker
     ? setInterval(() => sweep().catch((err) => log.error({ err }, 'AI sweep failed')), options.sweepIntervalSeconds * 1000)
@@ -130,11 +158,12 @@ export async function startAi(options: AiOptions): Promise<Ai> {
     assistant,
     llm,
     indexer,
-    documentStored(channelId) {
-      enqueue(pool, { kind: 'index_document', channelId }, options.indexDebounceMs).catch((err) =>
-        log.warn({ err, channel_id: channelId }, 'could not queue a document for indexing'),
+    documentStored(name) {
+      enqueue(pool, { kind: 'index_document', name }, options.indexDebounceMs).catch((err) =>
+        log.warn({ err, document: name }, 'could not queue a document for indexing'),
       );
     },
+    forgetDocument: (name) => enqueue(pool, { kind: 'index_document', name }),
     sweep,
     drain: async () => worker?.drain(),
     async health() {

@@ -14,6 +14,11 @@ export interface ChunkMetadata extends Metadata {
   item_ids: string;
   file_id: string;
   page: number;
+  /**
+   * Which part of a chat it comes from: n for the segment `<channel id>/history/<n>`, -1 for the live part and for
+   * everything else (files, other channel types). Chunks written before segments have no `part`: live part.
+   */
+  part: number;
 }
 
 export interface Chunk {
@@ -45,8 +50,8 @@ export interface VectorStore {
   deleteWhere(where: Where): Promise<void>;
   /** The nearest chunks that `readers` may read, and no others (see `query` below for how). */
   query(vector: number[], readers: Readers, topK: number): Promise<Hit[]>;
-  /** Channel ids that have chunks, for reconciliation. */
-  channelIds(): Promise<Set<string>>;
+  /** The parts that have chunks (see ChunkMetadata.part), by channel id, for reconciliation. */
+  parts(): Promise<Map<string, Set<number>>>;
   heartbeat(): Promise<boolean>;
   count(): Promise<number>;
 }
@@ -155,12 +160,17 @@ export async function openVectorStore(url: string, model: string, dim: number): 
       if (nearest.length === topK) return nearest;
       return search(where, topK);
     },
-    async channelIds() {
-      const ids = new Set<string>();
+    async parts() {
+      const parts = new Map<string, Set<number>>();
       for (let offset = 0; ; offset += 1000) {
         const page = await collection.get({ include: ['metadatas'], limit: 1000, offset });
-        for (const m of page.metadatas) if (m?.channel_id) ids.add(String(m.channel_id));
-        if (page.ids.length < 1000) return ids;
+        for (const m of page.metadatas) {
+          if (!m?.channel_id) continue;
+          const channel = String(m.channel_id);
+          if (!parts.has(channel)) parts.set(channel, new Set());
+          parts.get(channel)!.add(typeof m.part === 'number' ? m.part : -1);
+        }
+        if (page.ids.length < 1000) return parts;
       }
     },
     async heartbeat() {

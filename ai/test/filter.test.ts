@@ -29,7 +29,7 @@ const vector = (text: string) => [...seededUnitVector(text, DIM)];
 function chunk(group: string, channel: string, text: string): Chunk {
   return {
     id: `${channel}:${text}`, text,
-    metadata: { group_id: group, channel_id: channel, channel_type: group ? 'TEXT' : 'DM', source: 'message', item_ids: '', file_id: '', page: 0 },
+    metadata: { group_id: group, channel_id: channel, channel_type: group ? 'TEXT' : 'DM', source: 'message', item_ids: '', file_id: '', page: 0, part: -1 },
   };
 }
 

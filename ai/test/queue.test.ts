@@ -51,8 +51,8 @@ describe('indexing queue', () => {
     const pool = server.database.pool;
     const ids = Array.from({ length: 30 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
     for (const id of ids) {
-      await enqueue(pool, { kind: 'index_document', channelId: id });
-      await enqueue(pool, { kind: 'index_document', channelId: id });
+      await enqueue(pool, { kind: 'index_document', name: id });
+      await enqueue(pool, { kind: 'index_document', name: id });
     }
     assert.equal((await jobs()).length, 30);
     const one = recordingIndexer();
@@ -68,8 +68,8 @@ describe('indexing queue', () => {
     const pool = server.database.pool;
     const bad = '00000000-0000-4000-8000-00000000bad0';
     const good = '00000000-0000-4000-8000-00000000900d';
-    await enqueue(pool, { kind: 'index_document', channelId: bad });
-    await enqueue(pool, { kind: 'index_document', channelId: good });
+    await enqueue(pool, { kind: 'index_document', name: bad });
+    await enqueue(pool, { kind: 'index_document', name: good });
     const { indexer, seen } = recordingIndexer((id) => id === bad);
     const worker = startJobWorker(pool, indexer, options, log);
     await worker.drain();
@@ -106,7 +106,7 @@ describe('npm run ai:worker', { skip: testDb !== 'postgres' && 'it needs Postgre
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
     try {
-      await enqueue(server.database.pool, { kind: 'index_document', channelId: team.channels.TODO! });
+      await enqueue(server.database.pool, { kind: 'index_document', name: team.channels.TODO! });
       await eventually(async () => {
         assert.match(output, /AI worker running/);
         const left = await server.database.pool.query(`SELECT 1 FROM jobs WHERE dedupe_key = $1`, [team.channels.TODO]);

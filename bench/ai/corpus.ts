@@ -124,7 +124,7 @@ export async function generateCorpus(options: { chunks: number; channels: number
       id, text,
       metadata: {
         group_id: channel.groupId, channel_id: channel.id, channel_type: channel.type, source,
-        item_ids: itemIds.join(','), file_id: '', page: 0,
+        item_ids: itemIds.join(','), file_id: '', page: 0, part: -1,
       },
     });
     words.push(size);
