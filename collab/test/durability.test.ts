@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createScratchDatabase, type ScratchDatabase } from '../../server/index.ts';
 import { testDb, type TestServer } from '../../server/test/harness.ts';
-import { connect, pageText, refusalsOf, writeParagraph, type Client } from './clients.ts';
+import { connect, pageText, paragraphs, refusalsOf, writeParagraph, type Client } from './clients.ts';
 import { api, kill9 as killChild, startServerChild, type ServerChild } from './server-child.ts';
 
 let dataDir: string;
@@ -70,6 +70,60 @@ describe('durability', () => {
     const stored = pageText(reader.doc);
     reader.close();
     assert.ok(stored.startsWith(acknowledged), `lost acknowledged edits: had ${acknowledged.length}, got ${stored.length}`);
+    await kill9();
+  });
+
+  it('every acknowledged edit of many writers on several documents survives kill -9 amid group commits', async () => {
+    let server = await startChild();
+    const password = 'a long enough passphrase';
+    await api(server, 'POST', '/api/auth/register', { username: 'crowd', email: 'c@example.test', password });
+    const { access_token: token } = await api(server, 'POST', '/api/auth/token', { username: 'crowd', password });
+    const group = await api(server, 'POST', '/api/groups', { name: 'Crowd' }, token);
+    const documents: string[] = [];
+    for (let d = 0; d < 4; d++) {
+      documents.push((await api(server, 'POST', `/api/groups/${group.id}/channels`, { name: `doc${d}`, type: 'DOC' }, token)).id);
+    }
+    // Four writers per document, each typing `n,` into its own paragraph and the next as soon as the last is
+    // acknowledged: their appends arrive together, so they are committed in shared batches.
+    const writers = await Promise.all(Array.from({ length: 16 }, async (_, i) => {
+      const client = await connect(server, documents[i % documents.length]!, token);
+      const text = writeParagraph(client.doc, `w${i}|`);
+      return { client, text, notices: refusalsOf(client) };
+    }));
+    const acknowledged = writers.map(() => -1);
+    const typing = writers.map(async ({ client, text }, i) => {
+      for (let n = 0; ; n++) {
+        text.insert(text.length, `${n},`);
+        try {
+          await client.saved(5000);
+        } catch {
+          return; // the server is gone
+        }
+        acknowledged[i] = n;
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await kill9();
+    const acked = [...acknowledged];
+    for (const { client } of writers) client.close();
+    await Promise.all(typing);
+    for (const { notices } of writers) assert.deepEqual(notices, [], 'nothing refused');
+    assert.ok(acked.every((n) => n >= 0), `every writer had edits acknowledged (${acked.join(', ')})`);
+
+    server = await startChild();
+    const stored = new Map<number, string>();
+    for (const name of documents) {
+      const reader = await connect(server, name, token);
+      for (const text of paragraphs(reader.doc)) {
+        const writer = /^w(\d+)\|/.exec(text);
+        if (writer) stored.set(Number(writer[1]), text);
+      }
+      reader.close();
+    }
+    for (const [i, n] of acked.entries()) {
+      const expected = `w${i}|${Array.from({ length: n + 1 }, (_, k) => `${k},`).join('')}`;
+      assert.ok(stored.get(i)?.startsWith(expected), `writer ${i} lost acknowledged edits: acknowledged up to ${n}, stored ${stored.get(i)}`);
+    }
     await kill9();
   });
 });
