@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Hocuspocus, type Extension } from '@hocuspocus/server';
-import { Redis as RedisExtension } from '@hocuspocus/extension-redis';
+import { Hocuspocus, type Document, type Extension } from '@hocuspocus/server';
 import { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
 import type pg from 'pg';
@@ -14,10 +13,13 @@ import { limits, type CollabLimits } from './extensions/limits.ts';
 import { presence, type PresenceLimits } from './extensions/presence.ts';
 import { persistence, StorageUnavailable, type CompactionThresholds } from './extensions/persistence.ts';
 import { relayedStorage } from './extensions/relayed-storage.ts';
-import { writeRules } from './extensions/write-rules.ts';
+import { writeRules, type RefusedNotice } from './extensions/write-rules.ts';
+import { chatHistory, currentLivePart, isSealed, storageNameOf, type ChatHistory, type HistoryLimits } from './history/index.ts';
+import { generationalRedis } from './history/redis-keys.ts';
 import { writtenRanges } from './rules/index.ts';
 import { createDocumentStore, type CompactionResult } from './storage/document-store.ts';
 import type { Keyring } from './storage/keyring.ts';
+import type { Subscribe } from '../server/db/notifications.ts';
 
 export interface CollabOptions {
   pool: pg.Pool;
@@ -31,6 +33,10 @@ export interface CollabOptions {
   presence: PresenceLimits;
   /** When to fold a document's log into its snapshot. */
   compactAfter: CompactionThresholds;
+  /** When a chat's live part rolls over into sealed history segments. */
+  history: HistoryLimits;
+  /** Notifications from the database (rollovers reach every instance). */
+  subscribe?: Subscribe;
   /** Share documents with other instances through Redis. */
   redisUrl?: string;
   /** Where the collaboration metrics are registered. */
@@ -53,8 +59,16 @@ export interface Collab {
    * the returned promise resolves, attributed to `by` (the user a REST request acts for; none: the server).
    */
   change<T>(documentName: string, writer: (doc: Y.Doc) => T, by?: string): Promise<T>;
+  /**
+   * Writes for a user under the write rules, as if their client had made `edit` and sent it live (what a client of
+   * an older generation of a chat's live part had not saved: history/stale.ts), and stores it; returns what the
+   * rules refused.
+   */
+  writeAs(documentName: string, context: CollabContext, edit: (doc: Y.Doc) => void): Promise<RefusedNotice['refusals']>;
   /** Folds a document's update log into its snapshot now; content deleted in the document leaves storage. */
   compact(documentName: string): Promise<CompactionResult>;
+  /** Chat history in parts: rollovers, and where a chat's live part is stored. */
+  history: ChatHistory;
   close(): Promise<void>;
 }
 
@@ -67,13 +81,18 @@ export function createCollab(options: CollabOptions): Collab {
   const relayed = redis && relayedStorage(documents, redis, log);
   const store = relayed?.store ?? documents;
   const rules = writeRules(options.pool, options.access, log, options.registry);
-  const persisted = persistence(store, rules, log, options.compactAfter, relayed?.stored);
+  const history = chatHistory({
+    pool: options.pool, store, keyring: options.keyring, log, limits: options.history, registry: options.registry,
+    subscribe: options.subscribe, writeAs,
+  });
+  const persisted = persistence(store, rules, log, options.compactAfter, relayed?.stored, history.locate);
   const extensions: Extension[] = [
     accessControl(options.pool, options.access, options.tokens, log),
     presence(options.presence, log),
     limits(options.limits, log),
     rules,
     persisted,
+    history.extension,
     itemIndex(options.pool, log),
   ];
   const { onStored } = options;
@@ -87,7 +106,7 @@ export function createCollab(options: CollabOptions): Collab {
     });
   }
   if (relayed) {
-    extensions.push(relayed.extension, new RedisExtension({ redis, createClient: () => new Redis(options.redisUrl!) }));
+    extensions.push(relayed.extension, generationalRedis({ redis, createClient: () => new Redis(options.redisUrl!) }, history.sharedName));
   }
 
   new Gauge({
@@ -118,9 +137,13 @@ export function createCollab(options: CollabOptions): Collab {
   let closing: Promise<void> | undefined;
   const sockets = new WebSocketServer({ noServer: true, maxPayload: options.limits.maxUpdateBytes + 64 * 1024 });
 
-  async function withDocument<T>(documentName: string, work: (doc: Y.Doc) => T, write: boolean, by?: string): Promise<T> {
-    // Reads and writes run synchronously on the live document, so nothing else interleaves, and the update a
-    // write produced (Yjs emits it at the end of the transaction) is stored before this resolves.
+  /**
+   * Runs `work` on the live document: the one already loaded here as it is (no store cycle, no lock), or one
+   * opened through a direct connection (loaded from storage, stored and unloaded again after).
+   */
+  async function withDocument<T>(documentName: string, work: (doc: Document) => T | Promise<T>): Promise<T> {
+    const loaded = hocuspocus.documents.get(documentName);
+    if (loaded) return work(loaded);
     let direct;
     try {
       direct = await hocuspocus.openDirectConnection(documentName);
@@ -129,30 +152,56 @@ export function createCollab(options: CollabOptions): Collab {
       throw err;
     }
     try {
-      const doc = direct.document!;
-      if (!write) return work(doc);
-      const origin = { source: 'local' };
-      const produced: Uint8Array[] = [];
-      const collect = (update: Uint8Array, from: unknown) => {
-        if (from === origin) produced.push(update);
-      };
-      let result!: T;
-      let ranges!: ReturnType<typeof writtenRanges>;
-      doc.on('update', collect);
-      try {
-        doc.transact((tr) => {
-          result = work(doc);
-          ranges = writtenRanges(tr, [doc.clientID]);
-        }, origin);
-      } finally {
-        doc.off('update', collect);
-      }
-      if (produced.length) {
-        await store.append(documentName, Y.mergeUpdates(produced), { userId: by ?? null, ...ranges, newClients: [] });
-      }
-      return result;
+      return await work(direct.document!);
     } finally {
       await direct.disconnect();
+    }
+  }
+
+  /**
+   * A server-side write: run synchronously in one transaction on the live document, so nothing else interleaves,
+   * and the update it produced (Yjs emits it at the end of the transaction) stored before this resolves. A live
+   * part rolled over meanwhile took nothing: the write is made again on its new generation.
+   */
+  async function change<T>(documentName: string, writer: (doc: Y.Doc) => T, by?: string): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      let stale: Document | undefined;
+      try {
+        return await withDocument(documentName, async (doc) => {
+          stale = doc;
+          const origin = { source: 'local' };
+          const produced: Uint8Array[] = [];
+          const collect = (update: Uint8Array, from: unknown) => {
+            if (from === origin) produced.push(update);
+          };
+          let result!: T;
+          let ranges!: ReturnType<typeof writtenRanges>;
+          doc.on('update', collect);
+          try {
+            doc.transact((tr) => {
+              result = writer(doc);
+              ranges = writtenRanges(tr, [doc.clientID]);
+            }, origin);
+          } finally {
+            doc.off('update', collect);
+          }
+          if (produced.length) {
+            const write = { userId: by ?? null, ...ranges, newClients: [] };
+            await store.append(storageNameOf(doc), Y.mergeUpdates(produced), write);
+          }
+          return result;
+        });
+      } catch (err) {
+        if (!isSealed(err) || attempt >= 3) throw err;
+        await unloaded(documentName, stale);
+      }
+    }
+  }
+
+  /** Waits (up to 5 s) until an older generation of a live part is no longer the document loaded here. */
+  async function unloaded(documentName: string, old: Document | undefined): Promise<void> {
+    for (let waited = 0; waited < 5000 && old && hocuspocus.documents.get(documentName) === old; waited += 20) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
 
@@ -171,11 +220,32 @@ export function createCollab(options: CollabOptions): Collab {
         ws.on('error', (err) => log.warn({ err }, 'collab socket error'));
       });
     },
-    read: (name, reader) => withDocument(name, reader, false),
-    change: (name, writer, by) => withDocument(name, writer, true, by),
-    compact: (name) => store.compact(name),
+    read: (name, reader) => withDocument(name, reader),
+    change,
+    writeAs,
+    compact: async (name) => store.compact((await currentLivePart(options.pool, name))?.storageName ?? name),
+    history,
     close: () => (closing ??= shutDown()),
   };
+
+  async function writeAs(name: string, context: CollabContext, edit: (doc: Y.Doc) => void) {
+    return withDocument(name, async (doc) => {
+      // Made on a copy, as the user's client would, then applied under the rules like an update it sent.
+      const copy = new Y.Doc();
+      const made: Uint8Array[] = [];
+      try {
+        Y.applyUpdate(copy, Y.encodeStateAsUpdate(doc));
+        copy.on('update', (update: Uint8Array) => made.push(update));
+        copy.transact(() => edit(copy));
+      } finally {
+        copy.destroy();
+      }
+      if (!made.length) return [];
+      const { accepted, refusals } = await rules.applyAs(doc, context, Y.mergeUpdates(made));
+      if (accepted) await store.append(storageNameOf(doc), accepted.applied, accepted);
+      return refusals;
+    });
+  }
 
   async function shutDown(): Promise<void> {
     for (const client of sockets.clients) client.terminate();

@@ -64,6 +64,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       },
       log,
       redisUrl: config.REDIS_URL,
+      history: {
+        liveMessages: config.COLLAB_CHAT_LIVE_MESSAGES, liveCharacters: config.COLLAB_CHAT_LIVE_CHARACTERS,
+        segmentMessages: config.COLLAB_CHAT_SEGMENT_MESSAGES,
+      },
+      subscribe: database.subscribe,
       compactAfter: { updates: config.COLLAB_COMPACT_AFTER, bytes: config.COLLAB_COMPACT_AFTER_BYTES },
       limits: {
         maxUpdateBytes: config.COLLAB_MAX_UPDATE_BYTES,

@@ -4,6 +4,7 @@ import { ApiError, channelAccess, userFromToken, type AccessCache, type Role } f
 import type { AccessTokens, AuthUser, ChannelAccess } from '../../server/index.ts';
 import type { Logger } from '../../server/index.ts';
 import { askForMissing } from './sync-messages.ts';
+import { parseSegmentName } from '../history/names.ts';
 
 export interface CollabContext {
   userId: string;
@@ -12,6 +13,10 @@ export interface CollabContext {
   role: Role;
   channelType: string;
   groupId: string | null;
+  /** The channel whose content the document holds (a history segment's name is not the channel id). */
+  channelId: string;
+  /** The history segment the document is, if it is one (see collab/history). */
+  segment: number | null;
 }
 
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -22,6 +27,11 @@ function refusal(reason: string): { reason: string } {
 }
 
 const displayName = (user: AuthUser) => user.display_name || user.username;
+
+async function segmentExists(pool: pg.Pool, channelId: string, part: number): Promise<boolean> {
+  const { rowCount } = await pool.query('SELECT 1 FROM chat_segments WHERE channel_id = $1 AND part = $2', [channelId, part]);
+  return rowCount === 1;
+}
 
 /**
  * Who may open which document: a valid access token, and membership of the channel's group (or of the DM).
@@ -34,7 +44,7 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
   async function recheck(connection: Connection<CollabContext>): Promise<void> {
     const { userId } = connection.context;
     const user = await access.user(userId);
-    const now = user?.is_active ? await channelAccess(pool, connection.document.name, userId) : undefined;
+    const now = user?.is_active ? await channelAccess(pool, connection.context.channelId, userId) : undefined;
     if (!user || !now) {
       log.info({ user_id: userId, document: connection.document.name }, 'access revoked: closing connection');
       connection.close({ code: 4403, reason: 'access revoked' });
@@ -70,14 +80,17 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
   const extension: Extension<CollabContext> = {
     extensionName: 'access-control',
     async onAuthenticate({ token, documentName, connectionConfig }) {
-      if (!uuid.test(documentName)) throw refusal('not-found');
+      const segment = parseSegmentName(documentName);
+      const channelId = segment?.channelId ?? documentName;
+      if (!uuid.test(channelId)) throw refusal('not-found');
       // A database that cannot answer (pool timeout, lost connection) says nothing about the user: the client is
       // told `unavailable` and may retry, never that it was denied.
       let user: AuthUser;
       let granted: ChannelAccess | undefined;
       try {
         user = await userFromToken(access.user, tokens, token);
-        granted = await channelAccess(pool, documentName, user.id);
+        granted = await channelAccess(pool, channelId, user.id);
+        if (granted && segment && !(await segmentExists(pool, channelId, segment.part))) granted = undefined;
       } catch (err) {
         if (err instanceof ApiError) throw refusal(err.code);
         log.warn({ err, document: documentName }, 'collab authentication: database unavailable');
@@ -88,7 +101,7 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
       connectionConfig.readOnly = granted.role === 'viewer';
       return {
         userId: user.id, displayName: displayName(user), role: granted.role, channelType: granted.channel.type,
-        groupId: granted.channel.group_id,
+        groupId: granted.channel.group_id, channelId, segment: segment?.part ?? null,
       } satisfies CollabContext;
     },
     async connected({ connection, context }) {

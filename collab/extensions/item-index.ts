@@ -1,9 +1,10 @@
-import type { Extension } from '@hocuspocus/server';
+import type { Connection, Extension } from '@hocuspocus/server';
 import type pg from 'pg';
 import type * as Y from 'yjs';
 import type { Logger } from '../../server/index.ts';
 import { readBoard } from '../shapes/kanban.ts';
 import { readTasks } from '../shapes/tasks.ts';
+import { holdAcknowledgementFor } from './persistence.ts';
 
 /** The ids of tasks, columns and cards a document holds, by kind. */
 function itemsOf(type: string, doc: Y.Doc): [string, string][] {
@@ -18,22 +19,26 @@ function itemsOf(type: string, doc: Y.Doc): [string, string][] {
 }
 
 /**
- * Keeps `content_items` (item id → channel) in step with the documents whenever one is stored, so items that
- * clients created in the document are reachable over REST too, and deleted ones stop being.
+ * Keeps `content_items` (item id → channel) in step with the documents as they change, so items that clients
+ * created in the document are reachable over REST too, and deleted ones stop being. A change that adds or removes
+ * items is written at once, and the acknowledgement of the client update that made it waits for it: a client told
+ * "saved" can use the new item over REST straight away.
  */
 export function itemIndex(pool: pg.Pool, log: Logger): Extension {
   const types = new Map<string, string | undefined>();
-  return {
-    extensionName: 'item-index',
-    priority: 5,
-    async onStoreDocument({ documentName, document }) {
-      if (!types.has(documentName)) {
-        const { rows } = await pool.query<{ type: string }>('SELECT type FROM channels WHERE id = $1', [documentName]);
-        types.set(documentName, rows[0]?.type);
-      }
-      const type = types.get(documentName);
-      if (type !== 'TODO' && type !== 'KANBAN') return;
-      const items = itemsOf(type, document);
+  // The item ids last written for each loaded document, to write only when they change.
+  const written = new WeakMap<Y.Doc, string>();
+  // One write at a time per document, in order.
+  const writing = new WeakMap<Y.Doc, Promise<void>>();
+
+  function sync(documentName: string, document: Y.Doc): Promise<void> | undefined {
+    const type = types.get(documentName);
+    if (type !== 'TODO' && type !== 'KANBAN') return undefined;
+    const items = itemsOf(type, document);
+    const key = items.map(([id, kind]) => `${id}:${kind}`).sort().join(',');
+    if (written.get(document) === key) return undefined;
+    written.set(document, key);
+    const write = (writing.get(document) ?? Promise.resolve()).then(async () => {
       try {
         await pool.query(
           `WITH live AS (SELECT unnest($2::text[]) AS item_id, unnest($3::text[]) AS kind),
@@ -44,8 +49,28 @@ export function itemIndex(pool: pg.Pool, log: Logger): Extension {
           [documentName, items.map(([id]) => id), items.map(([, kind]) => kind)],
         );
       } catch (err) {
+        written.delete(document);
         log.warn({ err, document: documentName }, 'item index update failed');
       }
+    });
+    writing.set(document, write);
+    return write;
+  }
+
+  return {
+    extensionName: 'item-index',
+    priority: 5,
+    async afterLoadDocument({ documentName, document }) {
+      if (!types.has(documentName)) {
+        const { rows } = await pool.query<{ type: string }>('SELECT type FROM channels WHERE id = $1', [documentName]);
+        types.set(documentName, rows[0]?.type);
+      }
+      await sync(documentName, document);
+    },
+    async onChange({ documentName, document, transactionOrigin }) {
+      const write = sync(documentName, document);
+      const origin = transactionOrigin as { source?: string; connection?: Connection } | undefined;
+      if (write && origin?.source === 'connection' && origin.connection) holdAcknowledgementFor(origin.connection, write);
     },
     async afterUnloadDocument({ documentName }) {
       types.delete(documentName);

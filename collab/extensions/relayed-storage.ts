@@ -1,6 +1,8 @@
 import type { Connection, Document, Extension } from '@hocuspocus/server';
 import type { Redis } from 'ioredis';
 import * as Y from 'yjs';
+import { documentNameOf } from '../history/names.ts';
+import { storageNameOf } from '../history/live-parts.ts';
 import type { Logger } from '../../server/index.ts';
 import { writtenRanges } from '../rules/index.ts';
 import type { DocumentStore, WriteRecord } from '../storage/document-store.ts';
@@ -130,7 +132,7 @@ export function relayedStorage(
     async append(name, update, write) {
       await documents.append(name, update, write);
       if (!write.inserted.length && !write.deleted.length) return;
-      const announcement: Announcement = { document: name, inserted: write.inserted, deleted: write.deleted };
+      const announcement: Announcement = { document: documentNameOf(name), inserted: write.inserted, deleted: write.deleted };
       redis.publish(channel, JSON.stringify(announcement)).catch((err) => {
         // Others then store the same changes themselves after `wait`: slower, never unsafe.
         log.warn({ err, document: name }, 'cannot announce a stored update');
@@ -144,7 +146,8 @@ export function relayedStorage(
       const entries = state.pending;
       const ids: Ids = { inserted: entries.flatMap((e) => e.inserted), deleted: entries.flatMap((e) => e.deleted) };
       try {
-        await store.append(name, Y.mergeUpdates(entries.map((e) => e.update)), { userId: null, ...ids, newClients: [] });
+        const update = Y.mergeUpdates(entries.map((e) => e.update));
+        await store.append(storageNameOf(state.document), update, { userId: null, ...ids, newClients: [] });
       } finally {
         state.flight = undefined;
       }

@@ -1,9 +1,11 @@
-import type { Connection, Extension } from '@hocuspocus/server';
+import type { Connection, Document, Extension } from '@hocuspocus/server';
 import type pg from 'pg';
 import { Counter, type Registry } from 'prom-client';
 import * as Y from 'yjs';
 import type { AccessCache, Logger } from '../../server/index.ts';
-import { applyChecked, rulesByChannelType, type CheckedUpdate, type Refusal } from '../rules/index.ts';
+import { applyChecked, rulesByChannelType, segmentRules, type CheckedUpdate, type Refusal } from '../rules/index.ts';
+import { livePartOf, storageNameOf } from '../history/live-parts.ts';
+import { sealedIdsNamedIn } from '../history/sealed-ids.ts';
 import { messageIndex } from '../shapes/message-index.ts';
 import type { CollabContext } from './access.ts';
 import { askForMissing } from './sync-messages.ts';
@@ -23,6 +25,16 @@ export interface RefusedNotice {
   refusals: (Refusal & { count: number })[];
 }
 
+/** Where an update comes from: a client's connection, or the server writing for a user (`applyAs`). */
+interface Source {
+  document: Document;
+  context: CollabContext;
+  origin: unknown;
+  readOnly(): boolean;
+  tell(notice: RefusedNotice): void;
+  askForMissing(): void;
+}
+
 export interface WriteRules extends Extension {
   /**
    * Applies a connection's update to the live document under its channel's write rules, and makes the update
@@ -31,6 +43,15 @@ export interface WriteRules extends Extension {
    * reply to a sync step 1), so the new client ids it writes with are the writer's own.
    */
   apply(connection: Connection<CollabContext>, payload: Uint8Array, live: boolean): Promise<AcceptedWrite | undefined>;
+  /**
+   * Applies an update the server made for a user (what a client of an older generation of a chat's live part had
+   * not saved: history/replay.ts) under the same rules, as if that user had sent it live. The refusals are
+   * returned, not sent.
+   */
+  applyAs(document: Document, context: CollabContext, update: Uint8Array): Promise<{
+    accepted: AcceptedWrite | undefined;
+    refusals: RefusedNotice['refusals'];
+  }>;
 }
 
 /** Turns a received update into one that applies nothing: no structs, no deletions (trailing bytes are ignored). */
@@ -56,13 +77,13 @@ export function writeRules(pool: pg.Pool, access: AccessCache, log: Logger, regi
   const readers = new Map<string, Promise<Set<string>>>();
   const stopListening = access.onChange(() => readers.clear());
 
-  async function ownerOf(documentName: string, client: number): Promise<string | null | undefined> {
-    let known = owners.get(documentName);
-    if (!known) owners.set(documentName, (known = new Map()));
+  async function ownerOf(document: Document, client: number): Promise<string | null | undefined> {
+    let known = owners.get(document.name);
+    if (!known) owners.set(document.name, (known = new Map()));
     if (known.has(client)) return known.get(client);
     const { rows } = await pool.query<{ user_id: string | null }>(
       'SELECT user_id FROM document_clients WHERE document_name = $1 AND client_id = $2',
-      [documentName, client],
+      [storageNameOf(document), client],
     );
     if (rows[0] && !known.has(client)) known.set(client, rows[0].user_id);
     return known.get(client);
@@ -85,22 +106,21 @@ export function writeRules(pool: pg.Pool, access: AccessCache, log: Logger, regi
    * The client ids an update carries structs of, and of those that it writes new structs for: `fresh` ones no one
    * owns yet (the writer's from now on), and `foreign` ones that belong to someone else (or to the server).
    */
-  async function clientsOf(connection: Connection<CollabContext>, payload: Uint8Array) {
-    const document = connection.document;
+  async function clientsOf({ document, context }: Source, payload: Uint8Array) {
     const fresh: number[] = [];
     const foreign: number[] = [];
     const carried: number[] = [];
     for (const [client, end] of Y.parseUpdateMeta(payload).to) {
       carried.push(client);
       if (end <= Y.getState(document.store, client)) continue;
-      const owner = client === document.clientID ? null : await ownerOf(document.name, client);
+      const owner = client === document.clientID ? null : await ownerOf(document, client);
       if (owner === undefined) fresh.push(client);
-      else if (owner !== connection.context.userId) foreign.push(client);
+      else if (owner !== context.userId) foreign.push(client);
     }
     return { fresh, foreign, carried };
   }
 
-  function notify(connection: Connection<CollabContext>, refusals: Refusal[]): void {
+  function notify(source: Source, refusals: Refusal[]): void {
     const counted = new Map<string, Refusal & { count: number }>();
     for (const refusal of refusals) {
       refused.inc({ rule: refusal.rule });
@@ -109,58 +129,77 @@ export function writeRules(pool: pg.Pool, access: AccessCache, log: Logger, regi
       if (entry) entry.count++;
       else counted.set(key, { ...refusal, count: 1 });
     }
-    const notice: RefusedNotice = { type: 'refused', document: connection.document.name, refusals: [...counted.values()] };
+    const notice: RefusedNotice = { type: 'refused', document: source.document.name, refusals: [...counted.values()] };
     log.info(
-      { document: notice.document, user_id: connection.context.userId, refusals: notice.refusals },
+      { document: notice.document, user_id: source.context.userId, refusals: notice.refusals },
       'changes refused by the write rules',
     );
-    connection.sendStateless(JSON.stringify(notice));
+    source.tell(notice);
+  }
+
+  /** Applies an update under the rules for its source; see `WriteRules.apply`. */
+  async function judged(source: Source, payload: Uint8Array, live: boolean): Promise<AcceptedWrite | undefined> {
+    const { context, document } = source;
+    const rules = context.segment === null ? rulesByChannelType[context.channelType] : segmentRules;
+    if (!rules) return undefined;
+    // A live part that has been rolled over has sealed segments, whose message ids a new message may name.
+    const hasSegments = (livePartOf(document)?.generation ?? 0) > 0;
+    const [clients, names, sealedIds] = await Promise.all([
+      clientsOf(source, payload),
+      context.channelType === 'TODO' ? readersOf(document.name, context) : Promise.resolve(new Set<string>()),
+      hasSegments ? sealedIdsNamedIn(pool, context.channelId, payload) : undefined,
+    ]);
+    // Access may have changed while the lookups ran: a connection made read-only since applies nothing.
+    if (source.readOnly()) return undefined;
+    let update: Uint8Array = payload.slice();
+    neutralize(payload);
+    const refusals: Refusal[] = [];
+    if (clients.foreign.length) {
+      // Structs under someone else's client id are left out (two writers on one id would make Yjs drop one's
+      // edits as duplicates); the rest of the update stands. An honest client sends them only when it relays
+      // content the server lost, which their owner sends again.
+      const everything = new Map(clients.foreign.map((client) => [client, Number.MAX_SAFE_INTEGER]));
+      update = Y.diffUpdate(update, Y.encodeStateVector(everything));
+      refusals.push({ rule: 'client.id', reason: "content under another person's Yjs client id is not taken" });
+    }
+    // Built before the first transaction is judged, so during one it holds the state before it.
+    if (context.channelType === 'TEXT' || context.channelType === 'DM') messageIndex(document);
+    const writer = { userId: context.userId, role: context.role, readers: names, now: Date.now(), sealedIds };
+    const carried = clients.carried.filter((client) => !clients.foreign.includes(client));
+    const checked = applyChecked(document, update, writer, rules, source.origin, carried);
+    refusals.push(...checked.refusals);
+    if (refusals.length) notify(source, refusals);
+    // Asked again for what the incomplete part builds on, unless that was content left out above (it would
+    // come back, and be left out, again).
+    if (checked.incomplete && !clients.foreign.length) source.askForMissing();
+    if (!checked.applied) return undefined;
+    const owned = owners.get(document.name) ?? new Map<number, string | null>();
+    owners.set(document.name, owned);
+    // Only a live update claims its new client ids: a sync reply may relay others' content the server lost
+    // (an instance dying after relaying an update, before storing it), whose client id is not the sender's.
+    const newClients = live ? clients.fresh.filter((client) => !owned.has(client)) : [];
+    for (const client of newClients) owned.set(client, context.userId);
+    return { ...checked, applied: checked.applied, userId: context.userId, newClients };
   }
 
   return {
     extensionName: 'write-rules',
 
-    async apply(connection, payload, live) {
-      const { context, document } = connection;
-      const rules = rulesByChannelType[context.channelType];
-      if (!rules) return undefined;
-      const [clients, names] = await Promise.all([
-        clientsOf(connection, payload),
-        context.channelType === 'TODO' ? readersOf(document.name, context) : Promise.resolve(new Set<string>()),
-      ]);
-      // Access may have changed while the lookups ran: a connection made read-only since applies nothing.
-      if (connection.readOnly) return undefined;
-      let update: Uint8Array = payload.slice();
-      neutralize(payload);
-      const refusals: Refusal[] = [];
-      if (clients.foreign.length) {
-        // Structs under someone else's client id are left out (two writers on one id would make Yjs drop one's
-        // edits as duplicates); the rest of the update stands. An honest client sends them only when it relays
-        // content the server lost, which their owner sends again.
-        const everything = new Map(clients.foreign.map((client) => [client, Number.MAX_SAFE_INTEGER]));
-        update = Y.diffUpdate(update, Y.encodeStateVector(everything));
-        refusals.push({ rule: 'client.id', reason: "content under another person's Yjs client id is not taken" });
-      }
-      // Built before the first transaction is judged, so during one it holds the state before it.
-      if (context.channelType === 'TEXT' || context.channelType === 'DM') messageIndex(document);
-      const writer = { userId: context.userId, role: context.role, readers: names, now: Date.now() };
-      const carried = clients.carried.filter((client) => !clients.foreign.includes(client));
-      const checked = applyChecked(document, update, writer, rules, { source: 'connection', connection }, carried);
-      refusals.push(...checked.refusals);
-      if (refusals.length) notify(connection, refusals);
-      // Asked again for what the incomplete part builds on, unless that was content left out above (it would
-      // come back, and be left out, again).
-      if (checked.incomplete && !clients.foreign.length) {
-        askForMissing(connection);
-      }
-      if (!checked.applied) return undefined;
-      const owned = owners.get(document.name) ?? new Map<number, string | null>();
-      owners.set(document.name, owned);
-      // Only a live update claims its new client ids: a sync reply may relay others' content the server lost
-      // (an instance dying after relaying an update, before storing it), whose client id is not the sender's.
-      const newClients = live ? clients.fresh.filter((client) => !owned.has(client)) : [];
-      for (const client of newClients) owned.set(client, context.userId);
-      return { ...checked, applied: checked.applied, userId: context.userId, newClients };
+    apply(connection, payload, live) {
+      return judged({
+        document: connection.document, context: connection.context, origin: { source: 'connection', connection },
+        readOnly: () => connection.readOnly, tell: (notice) => connection.sendStateless(JSON.stringify(notice)),
+        askForMissing: () => askForMissing(connection),
+      }, payload, live);
+    },
+
+    async applyAs(document, context, update) {
+      const refusals: RefusedNotice['refusals'] = [];
+      const accepted = await judged({
+        document, context, origin: { source: 'local' }, readOnly: () => false,
+        tell: (notice) => refusals.push(...notice.refusals), askForMissing: () => {},
+      }, update, true);
+      return { accepted, refusals };
     },
 
     async afterUnloadDocument({ documentName }) {

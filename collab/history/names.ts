@@ -14,6 +14,13 @@ export function generationStorageName(channelId: string, generation: number): st
   return generation === 0 ? channelId : `${channelId}/live/${generation}`;
 }
 
+const GENERATION = /^([0-9a-f-]{36})\/live\/[1-9][0-9]*$/;
+
+/** The document a storage name holds: a chat's live part for any of its generations, else the name itself. */
+export function documentNameOf(storageName: string): string {
+  return GENERATION.exec(storageName)?.[1] ?? storageName;
+}
+
 /** The channel and part a segment's document name names, if it is one. */
 export function parseSegmentName(name: string): { channelId: string; part: number } | undefined {
   const match = SEGMENT.exec(name);

@@ -165,7 +165,7 @@ function newMessage(item: Y.Item, writer: Writer, doc: Y.Doc): Refusal | undefin
   if (!DocumentId.safeParse(id).success) return refuse('chat.shape', 'a message id must be a lower-case UUID');
   const seen = newIds.get(doc._transaction!) ?? new Set<string>();
   newIds.set(doc._transaction!, seen);
-  if (seen.has(id as string) || isTaken(doc, id as string, message)) {
+  if (seen.has(id as string) || isTaken(doc, id as string, message) || writer.sealedIds?.has(id as string)) {
     return refuse('chat.id', 'a message with this id exists');
   }
   if (message.get('author_id') !== writer.userId) {
@@ -178,7 +178,8 @@ function newMessage(item: Y.Item, writer: Writer, doc: Y.Doc): Refusal | undefin
     return refuse('chat.text', 'message text must be plain text of at most 10000 characters');
   }
   const parent = message.get('parent_id');
-  if (parent !== undefined && (typeof parent !== 'string' || !(seen.has(parent) || messageIndex(doc).has(parent)))) {
+  const exists = (id: string) => seen.has(id) || messageIndex(doc).has(id) || writer.sealedIds?.has(id) === true;
+  if (parent !== undefined && (typeof parent !== 'string' || !exists(parent))) {
     return refuse('chat.thread', 'a reply must answer a message of this channel');
   }
   const reactions = message.get('reactions');
@@ -195,3 +196,15 @@ function isTaken(doc: Y.Doc, id: string, message: Y.Map<unknown>): boolean {
   const holder = messageIndex(doc).get(id);
   return holder !== undefined && holder !== message;
 }
+
+/** A sealed history segment: its messages are edited, reacted to and deleted as in the live part; none is added. */
+export const segmentRules: ChannelRules = {
+  roots: chatRules.roots,
+  check(input) {
+    const { change, place } = input;
+    if (place.root === 'messages' && place.path.length === 0 && change.kind === 'insert') {
+      return refuse('chat.sealed', 'history segments take no new messages: post in the live part');
+    }
+    return chatRules.check(input);
+  },
+};

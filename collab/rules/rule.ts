@@ -10,6 +10,8 @@ export interface Writer {
   readers: ReadonlySet<string>;
   /** The server's clock when the update arrived (ms). */
   now: number;
+  /** Chat: the message ids the update names that the channel holds in sealed history segments. */
+  sealedIds?: ReadonlySet<string>;
 }
 
 /** Why a change was refused: `rule` is stable (for metrics and code), `reason` is for people. */

@@ -73,12 +73,14 @@ export interface NewMessage {
   text: string;
   parent_id?: string | null;
   created_at?: Date;
+  /** A client that wrote the message before (offline, in a part since rolled over) keeps its id. */
+  id?: string;
 }
 
 /** A new message as a client writes it (the server adds `received_at`). */
 function messageMap(fields: NewMessage): Y.Map<unknown> {
   const m = new Y.Map<unknown>();
-  m.set('id', crypto.randomUUID());
+  m.set('id', fields.id ?? crypto.randomUUID());
   m.set('author_id', fields.author_id);
   m.set('text', new Y.Text(fields.text));
   m.set('created_at', (fields.created_at ?? new Date()).toISOString());
@@ -167,4 +169,43 @@ export function removeMessagesBefore(doc: Y.Doc, cutoff: Date, limit: number): n
     }
   }
   return removed;
+}
+
+/** When the server first stored a message: its `received_at`, or `created_at` for messages from before it was kept. */
+export const receivedAt = (m: Message): string => m.received_at ?? m.created_at;
+
+/** Messages in the order the server first stored them (document order among equal times). */
+export function inReceiptOrder(messages: Message[]): Message[] {
+  return messages
+    .map((m, i) => ({ m, i, at: receivedAt(m) }))
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.i - b.i))
+    .map(({ m }) => m);
+}
+
+/**
+ * Writes copies of messages, with every field (the server's `received_at` included), at the end of a chat
+ * document: how history parts are built on the server.
+ */
+export function copyMessages(doc: Y.Doc, messages: Message[]): void {
+  const maps = messages.map((message) => {
+    const m = new Y.Map<unknown>();
+    m.set('id', message.id);
+    m.set('author_id', message.author_id);
+    m.set('created_at', message.created_at);
+    m.set('received_at', receivedAt(message));
+    if (message.parent_id) m.set('parent_id', message.parent_id);
+    if (message.edited_at) m.set('edited_at', message.edited_at);
+    if (message.deleted) {
+      m.set('deleted', true);
+      return m;
+    }
+    m.set('text', new Y.Text(message.text));
+    const reactions = new Y.Map<unknown>();
+    for (const [emoji, users] of Object.entries(message.reactions)) {
+      reactions.set(emoji, new Y.Map(users.map((user) => [user, true])));
+    }
+    m.set('reactions', reactions);
+    return m;
+  });
+  doc.transact(() => messagesOf(doc).push(maps));
 }

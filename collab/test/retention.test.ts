@@ -4,13 +4,16 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
-import { chat, createKeyring } from '../index.ts';
+import { chat, createKeyring, segmentName } from '../index.ts';
 import { eventually, setUpTeam, startTestServer, type TestServer } from '../../server/test/harness.ts';
 import { connect } from './clients.ts';
 
 let server: TestServer;
 before(async () => {
-  server = await startTestServer({ DATA_RETENTION_DAYS: '30', RETENTION_INTERVAL_SECONDS: '1', RETENTION_BATCH: '2' });
+  server = await startTestServer({
+    DATA_RETENTION_DAYS: '30', RETENTION_INTERVAL_SECONDS: '1', RETENTION_BATCH: '2',
+    COLLAB_CHAT_LIVE_MESSAGES: '6', COLLAB_CHAT_SEGMENT_MESSAGES: '4',
+  });
 });
 after(() => server.close());
 
@@ -60,5 +63,46 @@ describe('retention', () => {
     reader.close();
     const metrics = await server.call('GET', '/metrics');
     assert.match(metrics.body, /retention_messages_deleted_total [1-9]/);
+  });
+
+  it('drops history segments that expired whole and trims the one that straddles the cutoff', async () => {
+    const team = await setUpTeam(server, ['TEXT']);
+    const name = team.channels.TEXT!;
+    const old = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    await server.collab.change(name, (doc) => {
+      for (let i = 0; i < 6; i++) chat.postMessage(doc, { author_id: team.member.id, text: `ancient secret ${i}` });
+      for (let i = 0; i < 4; i++) chat.postMessage(doc, { author_id: team.member.id, text: `recent ${i}` });
+      for (const entry of doc.getArray<Y.Map<unknown>>('messages')) {
+        if (String(entry.get('text')).startsWith('ancient')) entry.set('received_at', old);
+      }
+    });
+    const rolled = await server.collab.history.rollOver(name);
+    assert.deepEqual({ sealed: rolled?.sealed, segments: rolled?.segments }, { sealed: 7, segments: 2 });
+    assert.ok((await storedBytes(segmentName(name, 0))).plain.includes('ancient secret 0'), 'sealed before retention');
+
+    const segments = await eventually(async () => {
+      const { rows } = await server.database.pool.query(
+        'SELECT part, message_count FROM chat_segments WHERE channel_id = $1 ORDER BY part', [name],
+      );
+      assert.deepEqual(rows, [{ part: 1, message_count: 1 }], 'the expired segment dropped, the straddling one trimmed');
+      return rows;
+    }, 10_000);
+    assert.equal(segments.length, 1);
+    assert.equal((await storedBytes(segmentName(name, 0))).rows, 0, 'the dropped segment has no rows left');
+    const straddling = await eventually(async () => {
+      const stored = await storedBytes(segmentName(name, 1));
+      assert.equal(stored.plain.includes('ancient secret'), false, 'deleted text left in storage');
+      return stored;
+    }, 10_000);
+    assert.ok(straddling.plain.includes('recent 0'));
+    const { rows: indexed } = await server.database.pool.query(
+      'SELECT count(*)::int AS n FROM chat_messages WHERE channel_id = $1', [name],
+    );
+    assert.equal(indexed[0].n, 1, 'the index holds only what is left');
+    const page = await server.call('GET', `/api/channels/${name}/messages`, { token: team.member.token });
+    assert.deepEqual(page.body.messages.map((m: { text: string }) => m.text), ['recent 0', 'recent 1', 'recent 2', 'recent 3']);
+    const reopen = await connect(server, segmentName(name, 0), team.member.token, { expectRefusal: true });
+    assert.equal(await reopen.refusal, 'not-found');
+    reopen.close();
   });
 });

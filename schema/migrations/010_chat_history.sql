@@ -10,6 +10,10 @@ CREATE TABLE chat_generations (
   -- The Yjs client id the server built this generation with (none for generation 0): a client whose state
   -- vector lacks it holds an older generation.
   builder_client bigint,
+  -- The part number and history position the next rollover starts from: never reused, even after retention has
+  -- dropped every segment (a client may still hold an old part under its name).
+  next_part      integer NOT NULL DEFAULT 0,
+  next_seq       bigint NOT NULL DEFAULT 0,
   created_at     timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (channel_id, generation)
 );
@@ -35,6 +39,9 @@ BEGIN
 END
 $$;
 CREATE TRIGGER document_updates_fence BEFORE INSERT ON document_updates
+  FOR EACH ROW EXECUTE FUNCTION refuse_sealed_append();
+-- A compaction that read a document before it was dropped must not write its snapshot back.
+CREATE TRIGGER document_snapshots_fence BEFORE INSERT ON document_snapshots
   FOR EACH ROW EXECUTE FUNCTION refuse_sealed_append();
 
 -- Generation 0 of every chat, and its fence, exist from the channel's creation, so the first rollover finds a row
@@ -89,6 +96,7 @@ DROP TABLE chat_messages;
 DROP TABLE chat_segments;
 DROP TRIGGER channels_chat_generation ON channels;
 DROP FUNCTION chat_generation_zero();
+DROP TRIGGER document_snapshots_fence ON document_snapshots;
 DROP TRIGGER document_updates_fence ON document_updates;
 DROP FUNCTION refuse_sealed_append();
 DROP TABLE document_fences;

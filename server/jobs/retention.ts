@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type pg from 'pg';
-import { chat, type Collab } from '../../collab/index.ts';
+import { chat, segmentName, type Collab } from '../../collab/index.ts';
 import type { Logger } from '../logger.ts';
 import { withLease } from './lease.ts';
 
@@ -9,11 +9,15 @@ export interface RetentionOptions {
   intervalSeconds: number;
   /** Messages removed per document transaction, so one huge channel never blocks its clients for long. */
   batch: number;
+  /** Told of each history segment dropped whole, so what indexed it (AI search) forgets it too. */
+  forget?: (documentName: string) => Promise<void>;
 }
 
 /**
- * Deletes chat messages older than the retention period from TEXT and DM documents, in batches, then compacts
- * each changed document so the deleted text is gone from storage too, not only hidden.
+ * Deletes chat messages older than the retention period (by the server's first-stored time). History segments
+ * received wholly before the cutoff are dropped whole (their rows deleted); the one segment that straddles it and the
+ * live part lose their expired messages in batches and are compacted, so the deleted text is gone from storage
+ * too, not only hidden.
  */
 export function startRetention(
   pool: pg.Pool,
@@ -45,17 +49,9 @@ export function startRetention(
     for (const { id } of rows) {
       // One channel that cannot be loaded (e.g. its key is missing) must not stop retention for the others.
       try {
-        let inDocument = 0;
-        for (;;) {
-          const n = await collab.change(id, (doc) => chat.removeMessagesBefore(doc, cutoff, options.batch));
-          inDocument += n;
-          if (n < options.batch) break;
-        }
-        if (inDocument) {
-          await collab.compact(id);
-          removed += inDocument;
-          removedTotal.inc(inDocument);
-        }
+        const n = await expire(id, cutoff);
+        removed += n;
+        removedTotal.inc(n);
       } catch (err) {
         failed++;
         failures.inc();
@@ -64,6 +60,48 @@ export function startRetention(
     }
     lastRun.setToCurrentTime();
     log.info({ removed, failed, channels: rows.length, cutoff, ms: Date.now() - started }, 'retention pass done');
+    return removed;
+  }
+
+  async function expire(channelId: string, cutoff: Date): Promise<number> {
+    let removed = 0;
+    const { rows: expired } = await pool.query<{ part: number }>(
+      'SELECT part FROM chat_segments WHERE channel_id = $1 AND last_received_at < $2 ORDER BY part',
+      [channelId, cutoff],
+    );
+    for (const { part } of expired) {
+      removed += await collab.history.dropSegment(channelId, part);
+      await options.forget?.(segmentName(channelId, part));
+    }
+    const { rows: straddling } = await pool.query<{ part: number }>(
+      'SELECT part FROM chat_segments WHERE channel_id = $1 AND first_received_at < $2',
+      [channelId, cutoff],
+    );
+    for (const { part } of straddling) {
+      const n = await trim(segmentName(channelId, part), cutoff);
+      await pool.query(
+        `WITH gone AS (
+           DELETE FROM chat_messages WHERE channel_id = $1 AND part = $2 AND received_at < $3 RETURNING 1
+         )
+         UPDATE chat_segments SET message_count = message_count - (SELECT count(*) FROM gone),
+           first_received_at = $3
+         WHERE channel_id = $1 AND part = $2`,
+        [channelId, part, cutoff],
+      );
+      removed += n;
+    }
+    return removed + (await trim(channelId, cutoff));
+  }
+
+  /** Removes a part's expired messages in batches, then compacts it if any were. */
+  async function trim(name: string, cutoff: Date): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const n = await collab.change(name, (doc) => chat.removeMessagesBefore(doc, cutoff, options.batch));
+      removed += n;
+      if (n < options.batch) break;
+    }
+    if (removed) await collab.compact(name);
     return removed;
   }
 

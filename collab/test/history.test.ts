@@ -1,0 +1,176 @@
+// Chat history in parts: rollovers seal the oldest messages into segments and start a new generation of the live
+// part; clients reopen it, page back through segments, and lose nothing they wrote meanwhile.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import * as Y from 'yjs';
+import { setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
+import { segmentName } from '../history/index.ts';
+import { chat } from '../shapes/index.ts';
+import { connect, goOffline, refusalsOf, waitFor, type Client } from './clients.ts';
+
+const LIMITS = { COLLAB_CHAT_LIVE_MESSAGES: '10', COLLAB_CHAT_SEGMENT_MESSAGES: '4' };
+
+describe('chat history in parts', () => {
+  let server: TestServer;
+  let team: Team;
+  const open: Client[] = [];
+  before(async () => {
+    server = await startTestServer(LIMITS);
+    team = await setUpTeam(server, ['TEXT']);
+  });
+  after(async () => {
+    for (const c of open) c.close();
+    await server?.close();
+  });
+
+  const texts = (doc: Y.Doc) => chat.readMessages(doc).map((m) => m.text);
+
+  it('a rollover seals the oldest messages into segments and keeps the newest live', async () => {
+    const channel = (await server.call('POST', `/api/groups/${team.groupId}/channels`, {
+      token: team.owner.token, json: { name: 'rolling', type: 'TEXT' },
+    })).body.id as string;
+    const alice = await connect(server, channel, team.owner.token);
+    open.push(alice);
+    for (let i = 0; i < 12; i++) {
+      chat.writeMessage(alice.doc, { author_id: team.owner.id, text: `m${i}` });
+      await alice.saved();
+    }
+    const done = await server.collab.history.rollOver(channel);
+    assert.deepEqual({ sealed: done?.sealed, segments: done?.segments, kept: done?.kept }, { sealed: 7, segments: 2, kept: 5 });
+    assert.equal(await alice.refusal, 'history rolled over', 'the old generation is closed');
+
+    const fresh = await connect(server, channel, team.member.token);
+    open.push(fresh);
+    assert.deepEqual(texts(fresh.doc), ['m7', 'm8', 'm9', 'm10', 'm11']);
+    const first = await connect(server, segmentName(channel, 0), team.member.token);
+    const second = await connect(server, segmentName(channel, 1), team.member.token);
+    open.push(first, second);
+    assert.deepEqual(texts(first.doc), ['m0', 'm1', 'm2', 'm3']);
+    assert.deepEqual(texts(second.doc), ['m4', 'm5', 'm6']);
+    assert.ok(chat.readMessages(second.doc).every((m) => m.received_at), 'the server time travels with each message');
+
+    // The new generation takes new messages; a segment takes none, but its messages are still edited.
+    chat.writeMessage(fresh.doc, { author_id: team.member.id, text: 'after' });
+    await fresh.saved();
+    const refusals = refusalsOf(first);
+    chat.writeMessage(first.doc, { author_id: team.member.id, text: 'into the past' });
+    await waitFor(() => refusals.some((r) => r.rule === 'chat.sealed'), 'the sealed refusal');
+    const owner = await connect(server, segmentName(channel, 0), team.owner.token);
+    open.push(owner);
+    chat.editMessage(owner.doc, chat.readMessages(owner.doc)[0]!.id, 'm0, edited');
+    await owner.saved();
+    await waitFor(() => texts(first.doc)[0] === 'm0, edited', 'the edit reaches other readers of the segment');
+    assert.deepEqual(texts(first.doc), ['m0, edited', 'm1', 'm2', 'm3']);
+
+    const reopened = await connect(server, channel, team.owner.token);
+    open.push(reopened);
+    assert.deepEqual(texts(reopened.doc), ['m7', 'm8', 'm9', 'm10', 'm11', 'after']);
+  });
+
+  /** Resolves with the history notices a client receives (rolled-over, stale), as they arrive. */
+  function historyNotices(c: Client): { event: string; generation: number }[] {
+    const seen: { event: string; generation: number }[] = [];
+    c.provider.on('stateless', ({ payload }: { payload: string }) => {
+      const notice = JSON.parse(payload) as { type: string; event: string; generation: number };
+      if (notice.type === 'history') seen.push(notice);
+    });
+    return seen;
+  }
+
+  async function newChannel(name: string): Promise<string> {
+    const res = await server.call('POST', `/api/groups/${team.groupId}/channels`, {
+      token: team.owner.token, json: { name, type: 'TEXT' },
+    });
+    return res.body.id as string;
+  }
+
+  it('a client offline across a rollover keeps what it wrote: posts, edits, reactions, deletions, replies', async () => {
+    const channel = await newChannel('offline');
+    const alice = await connect(server, channel, team.owner.token);
+    const bob = await connect(server, channel, team.member.token);
+    open.push(alice, bob);
+    for (let i = 0; i < 12; i++) {
+      const c = i % 3 === 0 ? bob : alice;
+      chat.writeMessage(c.doc, { author_id: i % 3 === 0 ? team.member.id : team.owner.id, text: `m${i}` });
+      await c.saved();
+    }
+    await waitFor(() => chat.readMessages(bob.doc).length === 12, 'bob has everything');
+    await goOffline(bob);
+    const byText = (text: string) => chat.readMessages(bob.doc).find((m) => m.text === text)!;
+    chat.editMessage(bob.doc, byText('m0').id, 'm0, edited offline');
+    chat.react(bob.doc, byText('m1').id, '👍', team.member.id, true);
+    chat.deleteMessage(bob.doc, byText('m3').id);
+    chat.writeMessage(bob.doc, { author_id: team.member.id, text: 'a reply to m2', parent_id: byText('m2').id });
+    chat.writeMessage(bob.doc, { author_id: team.member.id, text: 'written offline' });
+    // Someone else's message that bob's copy holds unsaved is not his to post.
+    chat.writeMessage(bob.doc, { author_id: team.owner.id, text: 'forged' });
+
+    const done = await server.collab.history.rollOver(channel);
+    assert.equal(done?.sealed, 7);
+    const notices = historyNotices(bob);
+    await bob.socket.connect();
+    await waitFor(() => notices.some((n) => n.event === 'stale'), 'bob is told his copy is stale', 10_000);
+    assert.equal(bob.provider.unsyncedChanges, 0, 'what bob had not saved was acknowledged before the notice');
+    const ids = chat.readMessages(bob.doc).map((m) => m.id);
+    assert.equal(new Set(ids).size, ids.length, 'nothing of the new generation was merged into the stale copy');
+
+    const fresh = await connect(server, channel, team.member.token);
+    const first = await connect(server, segmentName(channel, 0), team.member.token);
+    const second = await connect(server, segmentName(channel, 1), team.member.token);
+    open.push(fresh, first, second);
+    const live = chat.readMessages(fresh.doc);
+    assert.deepEqual(live.map((m) => m.text), ['m7', 'm8', 'm9', 'm10', 'm11', 'a reply to m2', 'written offline']);
+    assert.equal(live[5]!.parent_id, byText('m2').id, 'the reply answers a message now sealed in a segment');
+    const sealed = [...chat.readMessages(first.doc), ...chat.readMessages(second.doc)];
+    const at = (text: string) => sealed.find((m) => m.text === text || m.id === byText(text)?.id)!;
+    assert.equal(sealed[0]!.text, 'm0, edited offline');
+    assert.deepEqual(at('m1').reactions, { '👍': [team.member.id] });
+    assert.equal(sealed[3]!.deleted, true);
+    assert.ok(!live.some((m) => m.text === 'forged') && !sealed.some((m) => m.text === 'forged'));
+  });
+
+  it('REST pages through all of history and threads across parts, opening only the segments a page needs', async () => {
+    const channel = await newChannel('paging');
+    const post = (text: string, parent_id?: string) =>
+      server.collab.change(channel, (doc) => chat.postMessage(doc, { author_id: team.owner.id, text, parent_id }));
+    const root = await post('root');
+    const expected = ['root'];
+    for (let i = 0; i < 30; i++) {
+      const reply = i % 4 === 0;
+      await post(reply ? `reply ${i}` : `m${i}`, reply ? root.id : undefined);
+      expected.push(reply ? `reply ${i}` : `m${i}`);
+      if (i === 14) await server.collab.history.rollOver(channel);
+    }
+    await server.collab.history.rollOver(channel);
+    const { rows } = await server.database.pool.query('SELECT count(*)::int AS n FROM chat_segments WHERE channel_id = $1', [channel]);
+    assert.ok(rows[0].n >= 4, `several segments (${rows[0].n})`);
+
+    const pages: string[][] = [];
+    let before: string | null | undefined;
+    do {
+      const query = before ? `?limit=7&before=${before}` : '?limit=7';
+      const res = await server.call('GET', `/api/channels/${channel}/messages${query}`, { token: team.member.token });
+      assert.equal(res.status, 200);
+      pages.unshift(res.body.messages.map((m: { text: string }) => m.text));
+      before = res.body.next_before;
+    } while (before);
+    assert.deepEqual(pages.flat(), expected, 'every message once, in the order the server stored them');
+    assert.ok(pages.slice(1).every((p) => p.length === 7), 'full pages');
+
+    const thread = await server.call('GET', `/api/channels/${channel}/messages?thread=${root.id}&limit=3`, { token: team.member.token });
+    const older = await server.call('GET', `/api/channels/${channel}/messages?thread=${root.id}&limit=3&before=${thread.body.next_before}`, { token: team.member.token });
+    assert.deepEqual(
+      [...older.body.messages, ...thread.body.messages].map((m: { text: string }) => m.text),
+      ['reply 8', 'reply 12', 'reply 16', 'reply 20', 'reply 24', 'reply 28'],
+      'a thread spans the parts its replies were sealed into',
+    );
+    const unknown = await server.call('GET', `/api/channels/${channel}/messages?before=${crypto.randomUUID()}`, { token: team.member.token });
+    assert.equal(unknown.status, 404);
+  });
+
+  it('a document name that is no segment of the channel is refused', async () => {
+    const missing = await connect(server, segmentName(team.channels.TEXT!, 99), team.owner.token, { expectRefusal: true });
+    open.push(missing);
+    assert.equal(await missing.refusal, 'not-found');
+  });
+});
