@@ -60,6 +60,27 @@ describe('document storage', () => {
     again.close();
   });
 
+  it('a document unloading with a large log is compacted, whatever the thresholds; a small log is left', async () => {
+    const team = await setUpTeam(server, ['DOC', 'TODO']);
+    const [big, small] = [team.channels.DOC!, team.channels.TODO!];
+    const c = await client(big, team.member.token);
+    // Two updates (below COLLAB_COMPACT_AFTER's 5, and the default megabyte) of 40 kB each.
+    for (let i = 0; i < 2; i++) {
+      writeParagraph(c.doc, 'x'.repeat(40_000));
+      await c.saved();
+    }
+    const control = await client(small, team.member.token);
+    writeValid(control.doc, 'TODO', team.member.id, 'a small change');
+    await control.saved();
+    c.close();
+    control.close();
+    await eventually(async () => assert.equal(server.collab.hocuspocus.documents.size, 0, 'unloaded'));
+    await eventually(async () => assert.equal(await count('document_updates', big), 0, 'large log folded'));
+    assert.equal(await count('document_snapshots', big), 1);
+    assert.ok((await count('document_updates', small)) > 0, 'positive control: a small log stays until its thresholds');
+    assert.equal(await count('document_snapshots', small), 0);
+  });
+
   it('memory returns: documents opened and closed do not stay loaded', async () => {
     const team = await setUpTeam(server, ['DOC', 'TEXT', 'TODO', 'KANBAN']);
     for (let round = 0; round < 5; round++) {
