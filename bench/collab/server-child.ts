@@ -1,6 +1,6 @@
 // Our real server for bench/collab/index.ts, started the way production starts it and configured from the env.
-// Besides the ready line it answers `mem` (after GC), `docs` (documents/connections open), `stored <name>` and
-// `rules on|off`.
+// Besides the ready line it answers `mem` (after GC), `docs` (documents/connections open), `stored <name>`,
+// `compact <name>`, `rules on|off`, and `crash` (exits at once, as kill -9 would: nothing is flushed or compacted).
 import { rulesByChannelType, type ChannelRules } from '../../collab/rules/index.ts';
 import { createLogger, loadConfig, startServer } from '../../server/index.ts';
 import { collectedMemory, serveUntilTold } from '../shared/child.ts';
@@ -25,6 +25,8 @@ serveUntilTold({ url: server.url, database: server.database.kind, pid: process.p
     return { rules: arg };
   },
   docs: () => ({ documents: hocuspocus.getDocumentsCount(), connections: hocuspocus.getConnectionsCount() }),
+  compact: async (name) => ({ ...(await server.collab.compact(name!)) }),
+  crash: () => process.kill(process.pid, 'SIGKILL'),
   // What a document takes in storage: its encrypted log and snapshot.
   async stored(name) {
     const { rows } = await server.database.pool.query<{ bytes: string; rows: string }>(
