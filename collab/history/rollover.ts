@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import * as Y from 'yjs';
-import { inTransaction } from '../../server/index.ts';
+import { inTransaction, type Queryable } from '../../server/index.ts';
 import { copyMessages, inReceiptOrder, readMessages, receivedAt, type Message } from '../shapes/chat.ts';
 import type { DocumentStore } from '../storage/document-store.ts';
 import type { Keyring } from '../storage/keyring.ts';
@@ -68,6 +68,63 @@ function encode(messages: Message[]): { state: Uint8Array; builder: number } {
   }
 }
 
+/** What `writeParts` writes: new sealed segments and, with `live`, the generation of the live part after them. */
+export interface Parts {
+  channelId: string;
+  /** A new generation of the live part: its state, and the Yjs client id that wrote its first content. */
+  live?: { generation: number; state: Uint8Array; builder: number };
+  /** The first new segment's part number, and its first message's position in the channel's history. */
+  firstPart: number;
+  firstSeq: number;
+  /** Each new segment's messages, oldest first. */
+  segments: Message[][];
+}
+
+/**
+ * Writes, in the caller's transaction, sealed segments (encrypted snapshots under their document names, with fences),
+ * their rows and their messages' index rows, and the new generation of the live part if there is one. A rollover's
+ * second step; bench/chat writes long histories with it in batches (segments only, then the live part).
+ */
+export async function writeParts(tx: Queryable, keyring: Keyring, { channelId, live, firstPart, firstSeq, segments }: Parts) {
+  const sealing = segments.flat();
+  const names = segments.map((_, i) => segmentName(channelId, firstPart + i));
+  const documents = segments.map((messages, i) => ({ name: names[i]!, state: encode(messages).state }));
+  if (live) {
+    const storageName = generationStorageName(channelId, live.generation);
+    await tx.query(
+      `INSERT INTO chat_generations (channel_id, generation, storage_name, builder_client, next_part, next_seq)
+       VALUES ($1, $2, $3, $4, $5, $6)`,
+      [channelId, live.generation, storageName, live.builder, firstPart + segments.length, firstSeq + sealing.length],
+    );
+    documents.unshift({ name: storageName, state: live.state });
+  }
+  await tx.query('INSERT INTO document_fences (document_name) SELECT unnest($1::text[])', [documents.map((d) => d.name)]);
+  const snapshots = documents.map(({ name, state }) => ({ name, ...keyring.seal(state, name) }));
+  await tx.query(
+    `INSERT INTO document_snapshots (document_name, key_id, payload)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])`,
+    [snapshots.map((s) => s.name), snapshots.map((s) => s.keyId), snapshots.map((s) => s.payload)],
+  );
+  await tx.query(
+    `INSERT INTO chat_segments (channel_id, part, document_name, message_count, first_received_at, last_received_at)
+     SELECT $1, * FROM unnest($2::int[], $3::text[], $4::int[], $5::timestamptz[], $6::timestamptz[])`,
+    [
+      channelId, segments.map((_, i) => firstPart + i), names, segments.map((s) => s.length),
+      segments.map((s) => receivedAt(s[0]!)), segments.map((s) => receivedAt(s.at(-1)!)),
+    ],
+  );
+  const parts = segments.flatMap((s, i) => s.map(() => firstPart + i));
+  await tx.query(
+    `INSERT INTO chat_messages (channel_id, message_id, part, seq, parent_id, received_at)
+     SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::timestamptz[])
+     ON CONFLICT DO NOTHING`,
+    [
+      channelId, sealing.map((m) => m.id), parts, sealing.map((_, i) => firstSeq + i),
+      sealing.map((m) => m.parent_id), sealing.map(receivedAt),
+    ],
+  );
+}
+
 /**
  * Rolls a chat's live part over: seals its current generation (no append is taken after that: see the fence in
  * migration 010), reads everything it ever stored, writes its oldest messages into new sealed segments and the
@@ -125,45 +182,13 @@ export async function rollOver(
   const live = encode(kept);
   const next = generation + 1;
   const storageName = generationStorageName(channelId, next);
-  const firstPart = current.next_part;
-  const firstSeq = Number(current.next_seq);
 
   try {
     await inTransaction(pool, async (tx) => {
-      await tx.query(
-        `INSERT INTO chat_generations (channel_id, generation, storage_name, builder_client, next_part, next_seq)
-         VALUES ($1, $2, $3, $4, $5, $6)`,
-        [channelId, next, storageName, live.builder, firstPart + segments.length, firstSeq + sealing.length],
-      );
-      const names = segments.map((_, i) => segmentName(channelId, firstPart + i));
-      await tx.query('INSERT INTO document_fences (document_name) SELECT unnest($1::text[])', [[storageName, ...names]]);
-      const snapshots = [
-        { name: storageName, state: live.state },
-        ...segments.map((messages, i) => ({ name: names[i]!, state: encode(messages).state })),
-      ].map(({ name, state }) => ({ name, ...keyring.seal(state, name) }));
-      await tx.query(
-        `INSERT INTO document_snapshots (document_name, key_id, payload)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[])`,
-        [snapshots.map((s) => s.name), snapshots.map((s) => s.keyId), snapshots.map((s) => s.payload)],
-      );
-      await tx.query(
-        `INSERT INTO chat_segments (channel_id, part, document_name, message_count, first_received_at, last_received_at)
-         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::int[], $5::timestamptz[], $6::timestamptz[])`,
-        [
-          channelId, segments.map((_, i) => firstPart + i), names, segments.map((s) => s.length),
-          segments.map((s) => receivedAt(s[0]!)), segments.map((s) => receivedAt(s.at(-1)!)),
-        ],
-      );
-      const parts = segments.flatMap((s, i) => s.map(() => firstPart + i));
-      await tx.query(
-        `INSERT INTO chat_messages (channel_id, message_id, part, seq, parent_id, received_at)
-         SELECT $1, * FROM unnest($2::text[], $3::int[], $4::bigint[], $5::text[], $6::timestamptz[])
-         ON CONFLICT DO NOTHING`,
-        [
-          channelId, sealing.map((m) => m.id), parts, sealing.map((_, i) => firstSeq + i),
-          sealing.map((m) => m.parent_id), sealing.map(receivedAt),
-        ],
-      );
+      await writeParts(tx, keyring, {
+        channelId, live: { generation: next, ...live }, firstPart: current.next_part, firstSeq: Number(current.next_seq),
+        segments,
+      });
       await tx.query('SELECT pg_notify($1, $2)', [ROLLED_OVER, JSON.stringify({ channelId, generation: next, storageName })]);
     });
   } catch (err) {
