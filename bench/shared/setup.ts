@@ -63,7 +63,7 @@ export async function inBatches<T, R>(items: T[], concurrency: number, work: (it
 const callJson = async (url: string, init: Parameters<typeof call>[1] = {}) => JSON.parse(await call(url, init));
 
 /** Registers a user, logs in, creates a group with `channels` channels of `type`; returns the token and channel ids. */
-export async function setUp(base: string, type: 'DOC' | 'VOICE', channels: number): Promise<{ token: string; channelIds: string[] }> {
+export async function setUp(base: string, type: 'DOC' | 'VOICE' | 'TEXT', channels: number): Promise<{ token: string; channelIds: string[] }> {
   const username = `${type.toLowerCase()}bench${process.pid}`;
   const password = 'a long enough benchmark passphrase';
   await call(`${base}/api/auth/register`, { method: 'POST', json: { username, email: `${username}@example.test`, password } });
