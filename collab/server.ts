@@ -46,6 +46,8 @@ export interface CollabOptions {
    * and must not open a direct connection (closing one stores the document again).
    */
   onStored?: (documentName: string, document: Y.Doc) => void;
+  /** Told of the documents a chat rollover wrote (the live part and new history segments), e.g. to index them. */
+  onRolledOver?: (documentNames: string[]) => void;
 }
 
 export interface Collab {
@@ -83,7 +85,7 @@ export function createCollab(options: CollabOptions): Collab {
   const rules = writeRules(options.pool, options.access, log, options.registry);
   const history = chatHistory({
     pool: options.pool, store, keyring: options.keyring, log, limits: options.history, registry: options.registry,
-    subscribe: options.subscribe, writeAs,
+    subscribe: options.subscribe, writeAs, onRolledOver: options.onRolledOver,
   });
   const persisted = persistence(store, rules, log, options.compactAfter, relayed?.stored, history.locate);
   const extensions: Extension[] = [
@@ -159,6 +161,28 @@ export function createCollab(options: CollabOptions): Collab {
   }
 
   /**
+   * Reads the live document if it is loaded here; otherwise what is stored, without loading it into Hocuspocus
+   * (which would share it through Redis, store it and wait to unload it: seconds for a read). What is stored is
+   * what was acknowledged.
+   */
+  async function read<T>(documentName: string, reader: (doc: Y.Doc) => T): Promise<T> {
+    const loaded = hocuspocus.documents.get(documentName);
+    if (loaded) return reader(loaded);
+    const storageName = (await currentLivePart(options.pool, documentName))?.storageName ?? documentName;
+    const doc = new Y.Doc();
+    try {
+      const { parts } = await store.load(storageName).catch((err) => {
+        log.error({ err, document: documentName }, 'cannot read a stored document');
+        throw new ApiError(503, 'unavailable', new StorageUnavailable().reason);
+      });
+      for (const part of parts) Y.applyUpdate(doc, part);
+      return reader(doc);
+    } finally {
+      doc.destroy();
+    }
+  }
+
+  /**
    * A server-side write: run synchronously in one transaction on the live document, so nothing else interleaves,
    * and the update it produced (Yjs emits it at the end of the transaction) stored before this resolves. A live
    * part rolled over meanwhile took nothing: the write is made again on its new generation.
@@ -220,7 +244,7 @@ export function createCollab(options: CollabOptions): Collab {
         ws.on('error', (err) => log.warn({ err }, 'collab socket error'));
       });
     },
-    read: (name, reader) => withDocument(name, reader),
+    read,
     change,
     writeAs,
     compact: async (name) => store.compact((await currentLivePart(options.pool, name))?.storageName ?? name),

@@ -60,6 +60,7 @@ const EnvSchema = z.object({
   COLLAB_CHAT_LIVE_MESSAGES: z.coerce.number().int().min(2).default(1000),
   COLLAB_CHAT_LIVE_CHARACTERS: z.coerce.number().int().positive().default(500_000),
   COLLAB_CHAT_SEGMENT_MESSAGES: z.coerce.number().int().positive().default(500),
+  COLLAB_CHAT_GENERATION_KEEP_DAYS: z.coerce.number().int().positive().default(30),
   COLLAB_COMPACT_AFTER: z.coerce.number().int().positive().default(500),
   COLLAB_COMPACT_AFTER_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   DATA_RETENTION_DAYS: z.coerce.number().positive().optional(),

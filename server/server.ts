@@ -62,11 +62,14 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
         ai.documentStored(name);
         bot?.check(name, document).catch((err) => log.warn({ err, document: name }, '@AI bot check failed'));
       },
+      onRolledOver: (names) => {
+        for (const name of names) ai.documentStored(name);
+      },
       log,
       redisUrl: config.REDIS_URL,
       history: {
         liveMessages: config.COLLAB_CHAT_LIVE_MESSAGES, liveCharacters: config.COLLAB_CHAT_LIVE_CHARACTERS,
-        segmentMessages: config.COLLAB_CHAT_SEGMENT_MESSAGES,
+        segmentMessages: config.COLLAB_CHAT_SEGMENT_MESSAGES, keepGenerationsDays: config.COLLAB_CHAT_GENERATION_KEEP_DAYS,
       },
       subscribe: database.subscribe,
       compactAfter: { updates: config.COLLAB_COMPACT_AFTER, bytes: config.COLLAB_COMPACT_AFTER_BYTES },
@@ -139,7 +142,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     if (config.DATA_RETENTION_DAYS) {
       const retention = startRetention(database.pool, collab, {
         days: config.DATA_RETENTION_DAYS, intervalSeconds: config.RETENTION_INTERVAL_SECONDS,
-        batch: config.RETENTION_BATCH,
+        batch: config.RETENTION_BATCH, forget: (name) => ai.forgetDocument(name),
       }, registry, log);
       stops.push(() => retention.stop());
     }

@@ -168,7 +168,10 @@ export async function writeHistory(pool: pg.Pool, keyring: Keyring, shape: Histo
   await Promise.all(running);
   const liveMessages = Array.from({ length: shape.live }, next);
   // The live generation's number is the rollovers that made this history (one per two segments, roughly).
-  const live = { generation: Math.max(1, Math.ceil(shape.segments / 2)), ...livePart(liveMessages, shape.authors) };
+  const live = {
+    generation: Math.max(1, Math.ceil(shape.segments / 2)), ...livePart(liveMessages, shape.authors),
+    oldestReceivedAt: liveMessages[0]?.received_at ?? null,
+  };
   await inTransaction(pool, (tx) => writeParts(tx, keyring, {
     channelId: shape.channelId, live, firstPart: shape.segments, firstSeq: sealed, segments: [],
   }));

@@ -4,7 +4,7 @@ import { ApiError, channelAccess, userFromToken, type AccessCache, type Role } f
 import type { AccessTokens, AuthUser, ChannelAccess } from '../../server/index.ts';
 import type { Logger } from '../../server/index.ts';
 import { askForMissing } from './sync-messages.ts';
-import { parseSegmentName } from '../history/names.ts';
+import { isChannelId, parseSegmentName } from '../history/names.ts';
 
 export interface CollabContext {
   userId: string;
@@ -19,7 +19,6 @@ export interface CollabContext {
   segment: number | null;
 }
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A refusal the provider shows as `reason` (its onAuthenticationFailed event). */
 function refusal(reason: string): { reason: string } {
@@ -82,7 +81,8 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
     async onAuthenticate({ token, documentName, connectionConfig }) {
       const segment = parseSegmentName(documentName);
       const channelId = segment?.channelId ?? documentName;
-      if (!uuid.test(channelId)) throw refusal('not-found');
+      // Lower case only: one channel is one document name.
+      if (!isChannelId(channelId)) throw refusal('not-found');
       // A database that cannot answer (pool timeout, lost connection) says nothing about the user: the client is
       // told `unavailable` and may retry, never that it was denied.
       let user: AuthUser;

@@ -5,6 +5,7 @@ import type { Logger } from '../../server/index.ts';
 import { readBoard } from '../shapes/kanban.ts';
 import { readTasks } from '../shapes/tasks.ts';
 import { holdAcknowledgementFor } from './persistence.ts';
+import { isChannelId } from '../history/names.ts';
 
 /** The ids of tasks, columns and cards a document holds, by kind. */
 function itemsOf(type: string, doc: Y.Doc): [string, string][] {
@@ -61,6 +62,7 @@ export function itemIndex(pool: pg.Pool, log: Logger): Extension {
     extensionName: 'item-index',
     priority: 5,
     async afterLoadDocument({ documentName, document }) {
+      if (!isChannelId(documentName)) return;
       if (!types.has(documentName)) {
         const { rows } = await pool.query<{ type: string }>('SELECT type FROM channels WHERE id = $1', [documentName]);
         types.set(documentName, rows[0]?.type);

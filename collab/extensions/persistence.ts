@@ -1,4 +1,4 @@
-import type { Connection, Extension } from '@hocuspocus/server';
+import type { Connection, Document, Extension } from '@hocuspocus/server';
 import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
 import type { Logger } from '../../server/index.ts';
@@ -6,6 +6,8 @@ import type { DocumentStore, WriteRecord } from '../storage/document-store.ts';
 import type { CollabContext } from './access.ts';
 import type { WriteRules } from './write-rules.ts';
 import { carriesUpdate, SYNC_UPDATE } from './sync-messages.ts';
+import { isSealed, ROLLED_OVER_CLOSE } from '../history/fence.ts';
+import { storageNameOf } from '../history/live-parts.ts';
 
 /** An update with no structs and no deletions, as a client with nothing new sends after syncing. */
 function isEmptyUpdate(update: Uint8Array): boolean {
@@ -50,6 +52,21 @@ function isSyncStatus(frame: Uint8Array): boolean {
 // a later update's append too only delays it.
 const appending = new WeakMap<Connection, Set<Promise<void>>>();
 
+// How many stored bytes each loaded document was loaded from (its snapshot and log).
+const loadedBytes = new WeakMap<Y.Doc, number>();
+
+/** The stored bytes a document was loaded from: never less than its state's size (see limits.ts). */
+export const loadedBytesOf = (document: Y.Doc): number | undefined => loadedBytes.get(document);
+
+/** Makes a connection's next acknowledgements wait for `work` as well (e.g. what history/stale.ts stores for it). */
+export function holdAcknowledgementFor(connection: Connection, work: Promise<unknown>): void {
+  const started = appending.get(connection);
+  if (!started) return;
+  const done = work.then(() => {});
+  started.add(done);
+  done.then(() => started.delete(done), () => {});
+}
+
 /** What else an acknowledgement waits for (relayed content the connection's document holds being stored). */
 export type BeforeAcknowledging = (connection: Connection) => Promise<void>;
 
@@ -81,6 +98,8 @@ export function persistence(
   log: Logger,
   compactAfter: CompactionThresholds,
   beforeAcknowledging?: BeforeAcknowledging,
+  /** Where a document is stored: its own name, or (a chat's live part) its current generation's (history/). */
+  locate: (documentName: string, document: Y.Doc) => Promise<string> = async (name) => name,
 ): Extension {
   // Per document: updates and bytes in the log since the last compaction.
   const logSize = new Map<string, { updates: number; bytes: number }>();
@@ -90,9 +109,14 @@ export function persistence(
   };
 
   async function compact(documentName: string, storageName: string): Promise<void> {
-    const result = await store.compact(storageName);
+    try {
+      const result = await store.compact(storageName);
+      log.debug({ document: documentName, ...result }, 'document compacted');
+    } catch (err) {
+      // Sealed since it loaded (rolled over, or dropped by retention): nothing of it is written any more.
+      if (!isSealed(err)) throw err;
+    }
     logSize.set(documentName, { updates: 0, bytes: 0 });
-    log.debug({ document: documentName, ...result }, 'document compacted');
   }
 
   // Every append not finished yet, so shutdown can wait for them before the database closes.
@@ -105,7 +129,8 @@ export function persistence(
    * again (the server's state vector has it): a failed append is retried, then the document's whole state (which
    * contains it) is written instead; only when that fails too is the document marked for its next store.
    */
-  async function durably(name: string, update: Uint8Array, document: Y.Doc, write: WriteRecord): Promise<void> {
+  async function durably(document: Document, update: Uint8Array, write: WriteRecord): Promise<void> {
+    const name = storageNameOf(document);
     let lastError: unknown;
     for (let attempt = 0; attempt < RETRIES; attempt++) {
       try {
@@ -115,12 +140,14 @@ export function persistence(
         await store.append(name, last ? Y.encodeStateAsUpdate(document) : update, write);
         return;
       } catch (err) {
+        // A live part that was rolled over takes nothing more: its client sends the update again (history/stale.ts).
+        if (isSealed(err)) throw err;
         lastError = err;
         log.warn({ err, document: name, attempt }, 'storing an update failed: retrying');
         await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
       }
     }
-    unstored.add(name);
+    unstored.add(document.name);
     throw lastError;
   }
 
@@ -131,13 +158,18 @@ export function persistence(
 
     async onLoadDocument({ documentName, document }) {
       try {
-        const stored = await store.load(documentName);
+        const stored = await store.load(await locate(documentName, document));
         logSize.set(documentName, { updates: stored.logLength, bytes: stored.logBytes });
         // Applied here rather than returned, so a state that cannot be applied is refused like one that
         // cannot be read.
         document.transact(() => {
           for (const part of stored.parts) Y.applyUpdate(document, part);
         });
+        // Hocuspocus buffers every update for its next broadcast, this one too, and would send the whole stored
+        // state to the first connection on top of its sync (to a client of an older chat generation, whose copy
+        // must never take the new one in: history/stale.ts). No connection is attached yet: nobody receives it.
+        document.flush();
+        loadedBytes.set(document, stored.parts.reduce((sum, part) => sum + part.length, 0));
       } catch (err) {
         log.error({ err, document: documentName }, 'cannot load document: refusing it');
         // Hocuspocus never registers a document that failed to load, so it never destroys it (nor its
@@ -156,7 +188,7 @@ export function persistence(
       // Applied here under the write rules (Hocuspocus then applies nothing); what the document took is stored.
       const write = await rules.apply(connection as Connection<CollabContext>, payload, type === SYNC_UPDATE);
       if (!write) return;
-      const stored = durably(documentName, write.applied, connection.document, write);
+      const stored = durably(connection.document, write.applied, write);
       grow(documentName, write.applied.length);
       // The update is applied and relayed to the other clients at once; only its acknowledgement waits for
       // the database (see holdAcknowledgements). If storing fails for good, the connection closes
@@ -171,6 +203,10 @@ export function persistence(
         },
         (err) => {
           inFlight.delete(stored);
+          if (isSealed(err)) {
+            connection.close(ROLLED_OVER_CLOSE);
+            return;
+          }
           log.error({ err, document: documentName }, 'storing an update failed: closing the connection');
           connection.close({ code: 4500, reason: 'storage failed' });
         },
@@ -178,24 +214,25 @@ export function persistence(
     },
 
     async onStoreDocument({ documentName, document }) {
+      const storageName = storageNameOf(document);
       if (unstored.has(documentName)) {
-        await store.append(documentName, Y.encodeStateAsUpdate(document), serverWrite);
+        await store.append(storageName, Y.encodeStateAsUpdate(document), serverWrite);
         unstored.delete(documentName);
         log.info({ document: documentName }, 'stored the whole state of a document after a failed append');
       }
       const size = logSize.get(documentName);
       if (!size || (size.updates < compactAfter.updates && size.bytes < compactAfter.bytes)) return;
-      await compact(documentName, documentName);
+      await compact(documentName, storageName);
     },
 
     // A document nobody has open any more is compacted if its log would slow its next load (the thresholds above
     // let up to a megabyte of updates wait, which takes several times as long to load as the snapshot it folds
     // into), so its next load reads a snapshot whenever compaction last ran. A failure is logged and the document
     // unloads all the same (its log is intact).
-    async beforeUnloadDocument({ documentName }) {
+    async beforeUnloadDocument({ documentName, document }) {
       const size = logSize.get(documentName);
       if (!size || size.bytes < Math.min(COMPACT_ON_UNLOAD_BYTES, compactAfter.bytes)) return;
-      await compact(documentName, documentName).catch((err) => {
+      await compact(documentName, storageNameOf(document)).catch((err) => {
         log.warn({ err, document: documentName }, 'compacting a document before unloading it failed');
       });
     },

@@ -2,6 +2,7 @@ import type { Connection, Document, Extension } from '@hocuspocus/server';
 import type { Redis } from 'ioredis';
 import * as Y from 'yjs';
 import { documentNameOf } from '../history/names.ts';
+import { isSealed, ROLLED_OVER_CLOSE } from '../history/fence.ts';
 import { storageNameOf } from '../history/live-parts.ts';
 import type { Logger } from '../../server/index.ts';
 import { writtenRanges } from '../rules/index.ts';
@@ -179,7 +180,8 @@ export function relayedStorage(
       try {
         await storePending(name, state);
       } catch (err) {
-        if (++attempt >= RETRIES) throw err;
+        // A live part rolled over takes nothing more: its clients reopen it (history/).
+        if (isSealed(err) || ++attempt >= RETRIES) throw err;
         log.warn({ err, document: name, attempt }, 'storing relayed changes failed: retrying');
         await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** attempt));
       }
@@ -225,6 +227,10 @@ export function relayedStorage(
       try {
         await settled(connection.document.name, state);
       } catch (err) {
+        if (isSealed(err)) {
+          connection.close(ROLLED_OVER_CLOSE);
+          throw err;
+        }
         log.error({ err, document: state.document.name }, 'storing relayed changes failed: closing the connection');
         connection.close({ code: 4500, reason: 'storage failed' });
         throw err;

@@ -7,7 +7,7 @@ import type { Subscribe } from '../../server/db/notifications.ts';
 import type { DocumentStore } from '../storage/document-store.ts';
 import type { Keyring } from '../storage/keyring.ts';
 import { ROLLED_OVER_CLOSE } from './fence.ts';
-import { currentLivePart, holdsLivePart, livePartOf } from './live-parts.ts';
+import { currentLivePart, forgetGenerations, holdsLivePart, livePartOf } from './live-parts.ts';
 import { segmentName } from './names.ts';
 import { ROLLED_OVER, rollOver, type HistoryLimits, type RolledOver } from './rollover.ts';
 import { staleClients, type WriteAs } from './stale.ts';
@@ -43,6 +43,8 @@ export interface ChatHistoryOptions {
   subscribe?: Subscribe;
   /** How what a stale client had not saved is written for it (Collab.writeAs). */
   writeAs: WriteAs;
+  /** Told of the documents a rollover changed (the live part and its new segments), e.g. to index them. */
+  onRolledOver?: (documentNames: string[]) => void;
 }
 
 /** Whether a live part holds more than its limits allow (cheap: lengths only). */
@@ -91,7 +93,8 @@ export function chatHistory(options: ChatHistoryOptions) {
       running.then((done) => {
         if (!done) return;
         rollovers.inc();
-        log.info({ channel_id: channelId, ...done }, 'chat history rolled over');
+        log.info({ channel_id: channelId, ...done, segments: done.segments.length }, 'chat history rolled over');
+        options.onRolledOver?.([channelId, ...done.segments]);
       }, () => {});
       rolling.set(channelId, running);
     }
@@ -211,6 +214,8 @@ export function chatHistory(options: ChatHistoryOptions) {
         return segment?.message_count ?? 0;
       });
     },
+    /** Deletes the rows of sealed generations of a chat that hold messages first stored before `cutoff`. */
+    forgetExpiredGenerations: (channelId: string, cutoff: Date) => forgetGenerations(pool, channelId, { holdingBefore: cutoff }),
     /** The name a document is shared under between instances. */
     sharedName: (documentName: string) => storageNames.get(documentName) ?? documentName,
     /** Rolls a chat's live part over now (tests, benchmarks; the server does it on its own past the limits). */

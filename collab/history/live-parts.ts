@@ -1,5 +1,6 @@
 import type { Queryable } from '../../server/index.ts';
 import type * as Y from 'yjs';
+import { isChannelId } from './names.ts';
 
 /** The generation of a chat's live part a loaded document holds. */
 export interface LivePart {
@@ -11,11 +12,9 @@ export interface LivePart {
   sealed: boolean;
 }
 
-const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
 /** The current generation of a chat's live part; none for a document that is not a chat's live part. */
 export async function currentLivePart(pool: Queryable, channelId: string): Promise<LivePart | undefined> {
-  if (!uuid.test(channelId)) return undefined;
+  if (!isChannelId(channelId)) return undefined;
   const { rows: [row] } = await pool.query<{
     generation: number; storage_name: string; builder_client: string | null; sealed: boolean | null;
   }>(
@@ -45,4 +44,28 @@ export function livePartOf(doc: Y.Doc): LivePart | undefined {
 /** Where a loaded document is stored: its live part's generation, or its own name. */
 export function storageNameOf(doc: Y.Doc & { name: string }): string {
   return loaded.get(doc)?.storageName ?? doc.name;
+}
+
+/**
+ * Deletes the stored rows of a chat's sealed generations: those sealed before a time (kept long enough for their
+ * clients), or those holding messages first stored before a time (retention: their text must go too). Their
+ * generation rows stay, naming their builders (stale.ts).
+ */
+export async function forgetGenerations(
+  db: Queryable,
+  channelId: string,
+  which: { sealedBefore: Date } | { holdingBefore: Date },
+): Promise<void> {
+  const [bySeal, before] = 'sealedBefore' in which ? [true, which.sealedBefore] : [false, which.holdingBefore];
+  for (const table of ['document_updates', 'document_snapshots', 'document_writes', 'document_clients']) {
+    await db.query(
+      `DELETE FROM ${table} WHERE document_name IN (
+         SELECT g.storage_name FROM chat_generations g
+         JOIN document_fences f ON f.document_name = g.storage_name AND f.sealed
+         JOIN channels c ON c.id = g.channel_id
+         WHERE g.channel_id = $1
+           AND (CASE WHEN $2 THEN f.sealed_at ELSE coalesce(g.oldest_received_at, c.created_at) END) < $3)`,
+      [channelId, bySeal, before],
+    );
+  }
 }

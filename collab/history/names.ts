@@ -3,6 +3,11 @@
  * (the contract); its generations are stored under storage names clients never open. Sealed segments are
  * documents of their own, opened by clients to scroll back: `<channel id>/history/<part>`, part 0 the oldest.
  */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Whether a document name is a channel id (the live part of a chat, or any other channel's document). */
+export const isChannelId = (name: string): boolean => UUID.test(name);
+
 const SEGMENT = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/history\/(0|[1-9][0-9]{0,8})$/;
 
 export function segmentName(channelId: string, part: number): string {

@@ -27,37 +27,45 @@ type Read = <T>(documentName: string, reader: (doc: Y.Doc) => T) => Promise<T>;
  * `undefined` when `before` names no message of the channel.
  */
 export async function pageOfHistory(db: Queryable, read: Read, channelId: string, query: PageQuery): Promise<Page | undefined> {
+  // A page before a sealed message lies wholly in the segments: the live part is not read.
+  if (query.before !== undefined) {
+    const { rows: [sealed] } = await db.query<{ seq: string }>(
+      'SELECT seq::text FROM chat_messages WHERE channel_id = $1 AND message_id = $2',
+      [channelId, query.before],
+    );
+    if (sealed) return sealedPage(db, read, channelId, query, { before: sealed.seq, after: [], inLive: new Set() });
+  }
   const live = inReceiptOrder(await read(channelId, readMessages));
   const list = query.thread ? live.filter((m) => m.parent_id === query.thread) : live;
-  let end = list.length;
-  let sealedBefore: string | undefined;
-  if (query.before !== undefined) {
-    end = list.findIndex((m) => m.id === query.before);
-    if (end < 0) {
-      // A live message outside the thread asked for pages nothing.
-      if (live.some((m) => m.id === query.before)) return undefined;
-      const { rows: [row] } = await db.query<{ seq: string }>(
-        'SELECT seq::text FROM chat_messages WHERE channel_id = $1 AND message_id = $2',
-        [channelId, query.before],
-      );
-      if (!row) return undefined;
-      end = 0;
-      sealedBefore = row.seq;
-    }
-  }
+  const end = query.before === undefined ? list.length : list.findIndex((m) => m.id === query.before);
+  // Neither sealed nor a live message of the thread asked for.
+  if (end < 0) return undefined;
   const start = Math.max(0, end - query.limit);
   const fromLive = list.slice(start, end);
   if (start > 0) return { messages: fromLive, next_before: fromLive[0]!.id };
+  return sealedPage(db, read, channelId, query, { after: fromLive, inLive: new Set(live.map((m) => m.id)) });
+}
 
-  // The rest of the page (and whether anything is older) from the segments.
-  const wanted = query.limit - fromLive.length;
+/**
+ * The sealed messages that complete a page (before `before`, a position in history, or before the live part),
+ * ahead of `after`, the page's live messages. Whether anything is older comes with it.
+ */
+async function sealedPage(
+  db: Queryable,
+  read: Read,
+  channelId: string,
+  query: PageQuery,
+  page: { before?: string; after: Message[]; inLive: Set<string> },
+): Promise<Page> {
+  const wanted = query.limit - page.after.length;
   const { rows } = await db.query<{ message_id: string; part: number }>(
     `SELECT message_id, part FROM chat_messages
      WHERE channel_id = $1 AND ($2::text IS NULL OR parent_id = $2) AND ($3::bigint IS NULL OR seq < $3)
      ORDER BY seq DESC LIMIT $4`,
-    [channelId, query.thread ?? null, sealedBefore ?? null, wanted + 1],
+    [channelId, query.thread ?? null, page.before ?? null, wanted + 1],
   );
-  const older = rows.slice(0, wanted).reverse();
+  // A rollover between reading the live part and this seals messages it still held then: listed once, as live.
+  const older = rows.slice(0, wanted).reverse().filter((row) => !page.inLive.has(row.message_id));
   const byPart = new Map<number, string[]>();
   for (const row of older) byPart.set(row.part, [...(byPart.get(row.part) ?? []), row.message_id]);
   const found = new Map<string, Message>();
@@ -65,6 +73,6 @@ export async function pageOfHistory(db: Queryable, read: Read, channelId: string
     const messages = await read(segmentName(channelId, part), (doc) => ids.map((id) => readMessageById(doc, id)));
     for (const m of messages) if (m) found.set(m.id, m);
   }
-  const messages = [...older.flatMap((row) => found.get(row.message_id) ?? []), ...fromLive];
+  const messages = [...older.flatMap((row) => found.get(row.message_id) ?? []), ...page.after];
   return { messages, next_before: rows.length > wanted && messages.length ? messages[0]!.id : null };
 }

@@ -4,6 +4,7 @@ import { inTransaction, type Queryable } from '../../server/index.ts';
 import { copyMessages, inReceiptOrder, readMessages, receivedAt, type Message } from '../shapes/chat.ts';
 import type { DocumentStore } from '../storage/document-store.ts';
 import type { Keyring } from '../storage/keyring.ts';
+import { forgetGenerations } from './live-parts.ts';
 import { generationStorageName, segmentName } from './names.ts';
 
 export interface HistoryLimits {
@@ -13,6 +14,11 @@ export interface HistoryLimits {
   liveCharacters: number;
   /** Messages per sealed segment. */
   segmentMessages: number;
+  /**
+   * Days a sealed generation's rows are kept: a client of that generation coming back later has its new messages
+   * taken over, but its edits of older ones cannot be told apart any more (stale.ts).
+   */
+  keepGenerationsDays: number;
 }
 
 /** The NOTIFY channel that tells every instance a chat's live part has a new generation. */
@@ -22,9 +28,9 @@ export interface RolledOver {
   channelId: string;
   generation: number;
   storageName: string;
-  /** Messages sealed into segments, and the segments made. */
+  /** Messages sealed into segments, and the segments made (their document names). */
   sealed: number;
-  segments: number;
+  segments: string[];
   kept: number;
 }
 
@@ -33,14 +39,6 @@ interface GenerationRow {
   storage_name: string;
   next_part: number;
   next_seq: string;
-}
-
-/** Whether a live part holds enough to roll over. */
-export function needsRollover(messages: Message[], limits: HistoryLimits): boolean {
-  if (messages.length > limits.liveMessages) return true;
-  let characters = 0;
-  for (const m of messages) characters += m.text.length;
-  return characters > limits.liveCharacters && messages.length > 1;
 }
 
 /**
@@ -72,7 +70,7 @@ function encode(messages: Message[]): { state: Uint8Array; builder: number } {
 export interface Parts {
   channelId: string;
   /** A new generation of the live part: its state, and the Yjs client id that wrote its first content. */
-  live?: { generation: number; state: Uint8Array; builder: number };
+  live?: { generation: number; state: Uint8Array; builder: number; oldestReceivedAt: string | null };
   /** The first new segment's part number, and its first message's position in the channel's history. */
   firstPart: number;
   firstSeq: number;
@@ -92,9 +90,13 @@ export async function writeParts(tx: Queryable, keyring: Keyring, { channelId, l
   if (live) {
     const storageName = generationStorageName(channelId, live.generation);
     await tx.query(
-      `INSERT INTO chat_generations (channel_id, generation, storage_name, builder_client, next_part, next_seq)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [channelId, live.generation, storageName, live.builder, firstPart + segments.length, firstSeq + sealing.length],
+      `INSERT INTO chat_generations
+         (channel_id, generation, storage_name, builder_client, next_part, next_seq, oldest_received_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        channelId, live.generation, storageName, live.builder, firstPart + segments.length, firstSeq + sealing.length,
+        live.oldestReceivedAt,
+      ],
     );
     documents.unshift({ name: storageName, state: live.state });
   }
@@ -172,9 +174,11 @@ export async function rollOver(
   } finally {
     doc.destroy();
   }
-  const keep = Math.min(ordered.length, liveShare(ordered, limits));
-  const sealing = ordered.slice(0, ordered.length - keep);
-  const kept = ordered.slice(ordered.length - keep);
+  // Whole segments where there are enough to fill one; the rest stays live.
+  const over = ordered.length - Math.min(ordered.length, liveShare(ordered, limits));
+  const full = over - (over % limits.segmentMessages);
+  const sealing = ordered.slice(0, full || over);
+  const kept = ordered.slice(sealing.length);
   const segments: Message[][] = [];
   for (let i = 0; i < sealing.length; i += limits.segmentMessages) {
     segments.push(sealing.slice(i, i + limits.segmentMessages));
@@ -186,15 +190,17 @@ export async function rollOver(
   try {
     await inTransaction(pool, async (tx) => {
       await writeParts(tx, keyring, {
-        channelId, live: { generation: next, ...live }, firstPart: current.next_part, firstSeq: Number(current.next_seq),
+        channelId, live: { generation: next, ...live, oldestReceivedAt: kept[0] ? receivedAt(kept[0]) : null }, firstPart: current.next_part, firstSeq: Number(current.next_seq),
         segments,
       });
       await tx.query('SELECT pg_notify($1, $2)', [ROLLED_OVER, JSON.stringify({ channelId, generation: next, storageName })]);
+      await forgetGenerations(tx, channelId, { sealedBefore: new Date(Date.now() - limits.keepGenerationsDays * 86_400_000) });
     });
   } catch (err) {
     // Another instance completed this rollover first.
     if ((err as { constraint?: string }).constraint?.startsWith('chat_generations_')) return undefined;
     throw err;
   }
-  return { channelId, generation: next, storageName, sealed: sealing.length, segments: segments.length, kept: kept.length };
+  const names = segments.map((_, i) => segmentName(channelId, current.next_part + i));
+  return { channelId, generation: next, storageName, sealed: sealing.length, segments: names, kept: kept.length };
 }

@@ -11,7 +11,7 @@ import { chat } from '../shapes/index.ts';
 import { messageIndex } from '../shapes/message-index.ts';
 import type { Message } from '../shapes/chat.ts';
 import type { DocumentStore } from '../storage/document-store.ts';
-import { ROLLED_OVER_CLOSE } from './fence.ts';
+import { isSealed, ROLLED_OVER_CLOSE } from './fence.ts';
 import { livePartOf } from './live-parts.ts';
 import { generationStorageName, segmentName } from './names.ts';
 
@@ -235,6 +235,8 @@ export function staleClients(pool: pg.Pool, store: DocumentStore, log: Logger, w
           connection.close(ROLLED_OVER_CLOSE);
         }),
         (err) => {
+          // Rolled over again meanwhile: the client comes back, and what it holds is taken over then.
+          if (isSealed(err)) return connection.close(ROLLED_OVER_CLOSE);
           log.error({ err, channel_id: part.channelId }, 'cannot take over what a stale client had not saved');
           connection.close({ code: 4500, reason: 'storage failed' });
         },

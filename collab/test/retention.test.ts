@@ -71,20 +71,23 @@ describe('retention', () => {
     const old = new Date(Date.now() - 40 * 86_400_000).toISOString();
     await server.collab.change(name, (doc) => {
       for (let i = 0; i < 6; i++) chat.postMessage(doc, { author_id: team.member.id, text: `ancient secret ${i}` });
-      for (let i = 0; i < 4; i++) chat.postMessage(doc, { author_id: team.member.id, text: `recent ${i}` });
+      for (let i = 0; i < 6; i++) chat.postMessage(doc, { author_id: team.member.id, text: `recent ${i}` });
       for (const entry of doc.getArray<Y.Map<unknown>>('messages')) {
         if (String(entry.get('text')).startsWith('ancient')) entry.set('received_at', old);
       }
     });
+    // As old as its oldest message, which the first generation of its live part is known to hold by.
+    await server.database.pool.query('UPDATE channels SET created_at = $2 WHERE id = $1', [name, old]);
     const rolled = await server.collab.history.rollOver(name);
-    assert.deepEqual({ sealed: rolled?.sealed, segments: rolled?.segments }, { sealed: 7, segments: 2 });
+    // 12 messages, 3 stay live, whole segments of 4: [ancient 0-3] and [ancient 4-5, recent 0-1] are sealed.
+    assert.deepEqual({ sealed: rolled?.sealed, segments: rolled?.segments.length }, { sealed: 8, segments: 2 });
     assert.ok((await storedBytes(segmentName(name, 0))).plain.includes('ancient secret 0'), 'sealed before retention');
 
     const segments = await eventually(async () => {
       const { rows } = await server.database.pool.query(
         'SELECT part, message_count FROM chat_segments WHERE channel_id = $1 ORDER BY part', [name],
       );
-      assert.deepEqual(rows, [{ part: 1, message_count: 1 }], 'the expired segment dropped, the straddling one trimmed');
+      assert.deepEqual(rows, [{ part: 1, message_count: 2 }], 'the expired segment dropped, the straddling one trimmed');
       return rows;
     }, 10_000);
     assert.equal(segments.length, 1);
@@ -98,9 +101,12 @@ describe('retention', () => {
     const { rows: indexed } = await server.database.pool.query(
       'SELECT count(*)::int AS n FROM chat_messages WHERE channel_id = $1', [name],
     );
-    assert.equal(indexed[0].n, 1, 'the index holds only what is left');
+    assert.equal(indexed[0].n, 2, 'the index holds only what is left');
     const page = await server.call('GET', `/api/channels/${name}/messages`, { token: team.member.token });
-    assert.deepEqual(page.body.messages.map((m: { text: string }) => m.text), ['recent 0', 'recent 1', 'recent 2', 'recent 3']);
+    assert.deepEqual(page.body.messages.map((m: { text: string }) => m.text), [0, 1, 2, 3, 4, 5].map((i) => `recent ${i}`));
+    await eventually(async () => {
+      assert.equal((await storedBytes(name)).rows, 0, 'the rolled-over generation, which held expired text, is gone too');
+    }, 10_000);
     const reopen = await connect(server, segmentName(name, 0), team.member.token, { expectRefusal: true });
     assert.equal(await reopen.refusal, 'not-found');
     reopen.close();

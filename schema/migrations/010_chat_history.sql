@@ -14,6 +14,9 @@ CREATE TABLE chat_generations (
   -- dropped every segment (a client may still hold an old part under its name).
   next_part      integer NOT NULL DEFAULT 0,
   next_seq       bigint NOT NULL DEFAULT 0,
+  -- When its oldest message was first stored (unknown for generation 0: the channel's creation bounds it), so
+  -- retention deletes a sealed generation that still holds expired text.
+  oldest_received_at timestamptz,
   created_at     timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (channel_id, generation)
 );

@@ -90,7 +90,10 @@ export function startRetention(
       );
       removed += n;
     }
-    return removed + (await trim(channelId, cutoff));
+    removed += await trim(channelId, cutoff);
+    // Earlier generations of the live part, kept for the clients that held them, hold expired text too.
+    await collab.history.forgetExpiredGenerations(channelId, cutoff);
+    return removed;
   }
 
   /** Removes a part's expired messages in batches, then compacts it if any were. */
