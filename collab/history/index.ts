@@ -9,7 +9,7 @@ import type { Keyring } from '../storage/keyring.ts';
 import { ROLLED_OVER_CLOSE } from './fence.ts';
 import { currentLivePart, forgetGenerations, holdsLivePart, livePartOf } from './live-parts.ts';
 import { segmentName } from './names.ts';
-import { ROLLED_OVER, rollOver, type HistoryLimits, type RolledOver } from './rollover.ts';
+import { HISTORY_EVENTS, rollOver, type HistoryEvent, type HistoryLimits, type RolledOver } from './rollover.ts';
 import { staleClients, type WriteAs } from './stale.ts';
 
 export { parseSegmentName, segmentName, channelOf } from './names.ts';
@@ -17,9 +17,6 @@ export { isSealed, ROLLED_OVER_CLOSE } from './fence.ts';
 export { storageNameOf, livePartOf, currentLivePart } from './live-parts.ts';
 export type { HistoryLimits, RolledOver } from './rollover.ts';
 export type { StaleNotice } from './stale.ts';
-
-/** The NOTIFY channel that tells every instance a segment was dropped (retention). */
-const SEGMENT_DROPPED = 'chat_segment_dropped';
 
 /** How the server closes connections to a segment that retention dropped: it no longer exists. */
 const DROPPED_CLOSE = { code: 4410, reason: 'history dropped' } as const;
@@ -120,25 +117,20 @@ export function chatHistory(options: ChatHistoryOptions) {
     for (const connection of hocuspocus?.documents.get(name)?.getConnections() ?? []) connection.close(DROPPED_CLOSE);
   }
 
-  const stops: (() => Promise<void>)[] = [];
-  const listen = (channel: string, heard: (payload: string) => void) =>
-    options.subscribe?.(channel, {
-      message(payload) {
-        try {
-          heard(payload);
-        } catch (err) {
-          log.warn({ err, channel }, 'unreadable chat history notification');
-        }
-      },
-      gap() {},
-    }).then((stop) => stops.push(stop));
-  const listening = Promise.all([
-    listen(ROLLED_OVER, (payload) => {
-      const { channelId, generation } = JSON.parse(payload) as RolledOver;
-      rolledOver(channelId, generation);
-    }),
-    listen(SEGMENT_DROPPED, (payload) => dropped((JSON.parse(payload) as { name: string }).name)),
-  ]);
+  // One LISTEN (one connection on PostgreSQL) for every chat history event.
+  let stopListening: (() => Promise<void>) | undefined;
+  const listening = options.subscribe?.(HISTORY_EVENTS, {
+    message(payload) {
+      try {
+        const event = JSON.parse(payload) as HistoryEvent;
+        if (event.event === 'rolled-over') rolledOver(event.channelId, event.generation);
+        else dropped(event.name);
+      } catch (err) {
+        log.warn({ err }, 'unreadable chat history notification');
+      }
+    },
+    gap() {},
+  }).then((stop) => (stopListening = stop));
 
   const extension: Extension = {
     extensionName: 'chat-history',
@@ -166,7 +158,7 @@ export function chatHistory(options: ChatHistoryOptions) {
     },
     async onDestroy() {
       await Promise.allSettled([...rolling.values()]);
-      await Promise.all(stops.map((stop) => stop()));
+      await stopListening?.();
     },
   };
 
@@ -210,7 +202,8 @@ export function chatHistory(options: ChatHistoryOptions) {
         for (const table of ['document_updates', 'document_snapshots', 'document_writes', 'document_clients']) {
           await tx.query(`DELETE FROM ${table} WHERE document_name = $1`, [name]);
         }
-        await tx.query('SELECT pg_notify($1, $2)', [SEGMENT_DROPPED, JSON.stringify({ channelId, name })]);
+        const event: HistoryEvent = { event: 'dropped', channelId, name };
+        await tx.query('SELECT pg_notify($1, $2)', [HISTORY_EVENTS, JSON.stringify(event)]);
         return segment?.message_count ?? 0;
       });
     },

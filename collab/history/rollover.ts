@@ -21,8 +21,12 @@ export interface HistoryLimits {
   keepGenerationsDays: number;
 }
 
-/** The NOTIFY channel that tells every instance a chat's live part has a new generation. */
-export const ROLLED_OVER = 'chat_rolled_over';
+/** The NOTIFY channel that tells every instance of a rollover, or of a segment dropped by retention. */
+export const HISTORY_EVENTS = 'chat_history';
+
+export type HistoryEvent =
+  | { event: 'rolled-over'; channelId: string; generation: number; storageName: string }
+  | { event: 'dropped'; channelId: string; name: string };
 
 export interface RolledOver {
   channelId: string;
@@ -193,7 +197,8 @@ export async function rollOver(
         channelId, live: { generation: next, ...live, oldestReceivedAt: kept[0] ? receivedAt(kept[0]) : null }, firstPart: current.next_part, firstSeq: Number(current.next_seq),
         segments,
       });
-      await tx.query('SELECT pg_notify($1, $2)', [ROLLED_OVER, JSON.stringify({ channelId, generation: next, storageName })]);
+      const event: HistoryEvent = { event: 'rolled-over', channelId, generation: next, storageName };
+      await tx.query('SELECT pg_notify($1, $2)', [HISTORY_EVENTS, JSON.stringify(event)]);
       await forgetGenerations(tx, channelId, { sealedBefore: new Date(Date.now() - limits.keepGenerationsDays * 86_400_000) });
     });
   } catch (err) {
