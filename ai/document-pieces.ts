@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import * as Y from 'yjs';
-import { createDocumentStore, parseSegmentName, type Keyring } from '../collab/index.ts';
+import { createDocumentStore, storageNameFor, type Keyring } from '../collab/index.ts';
 import { piecesOf, type Piece } from './chunking.ts';
 
 /** Names of the users a document mentions (authors, assignees), for text a reader can follow. */
@@ -18,18 +18,6 @@ async function userNames(pool: pg.Pool, doc: Y.Doc): Promise<Map<string, string>
 }
 
 /**
- * Where a document is stored: a chat's live part under its newest generation (`chat_generations`, the channel id
- * itself before any rollover), anything else (a segment, another channel type) under its own name.
- */
-async function storageName(pool: pg.Pool, name: string): Promise<string> {
-  if (parseSegmentName(name)) return name;
-  const { rows } = await pool.query<{ storage_name: string }>(
-    'SELECT storage_name FROM chat_generations WHERE channel_id = $1 ORDER BY generation DESC LIMIT 1', [name],
-  );
-  return rows[0]?.storage_name ?? name;
-}
-
-/**
  * Reads stored documents (what the server has acknowledged, the same in any process) as text pieces: a channel's
  * by its id, a chat segment by its name. Through `storage`, document storage's own pool, so big loads never hold
  * up requests.
@@ -37,7 +25,7 @@ async function storageName(pool: pg.Pool, name: string): Promise<string> {
 export function documentReader(pool: pg.Pool, storage: pg.Pool, keyring: Keyring) {
   const documents = createDocumentStore(storage, keyring);
   return async function pieces(name: string, type: string): Promise<Piece[]> {
-    const stored = await documents.load(await storageName(pool, name));
+    const stored = await documents.load(await storageNameFor(pool, name));
     const doc = new Y.Doc();
     try {
       doc.transact(() => {

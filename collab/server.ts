@@ -14,7 +14,7 @@ import { presence, type PresenceLimits } from './extensions/presence.ts';
 import { persistence, StorageUnavailable, type CompactionThresholds } from './extensions/persistence.ts';
 import { relayedStorage } from './extensions/relayed-storage.ts';
 import { writeRules, type RefusedNotice } from './extensions/write-rules.ts';
-import { chatHistory, currentLivePart, isSealed, storageNameOf, type ChatHistory, type HistoryLimits } from './history/index.ts';
+import { chatHistory, isSealed, storageNameFor, storageNameOf, type ChatHistory, type HistoryLimits } from './history/index.ts';
 import { generationalRedis } from './history/redis-keys.ts';
 import { writtenRanges } from './rules/index.ts';
 import { createDocumentStore, type CompactionResult } from './storage/document-store.ts';
@@ -168,7 +168,7 @@ export function createCollab(options: CollabOptions): Collab {
   async function read<T>(documentName: string, reader: (doc: Y.Doc) => T): Promise<T> {
     const loaded = hocuspocus.documents.get(documentName);
     if (loaded) return reader(loaded);
-    const storageName = (await currentLivePart(options.pool, documentName))?.storageName ?? documentName;
+    const storageName = await storageNameFor(options.pool, documentName);
     const doc = new Y.Doc();
     try {
       const { parts } = await store.load(storageName).catch((err) => {
@@ -247,7 +247,7 @@ export function createCollab(options: CollabOptions): Collab {
     read,
     change,
     writeAs,
-    compact: async (name) => store.compact((await currentLivePart(options.pool, name))?.storageName ?? name),
+    compact: async (name) => store.compact(await storageNameFor(options.pool, name)),
     history,
     close: () => (closing ??= shutDown()),
   };

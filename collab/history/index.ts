@@ -14,7 +14,7 @@ import { staleClients, type WriteAs } from './stale.ts';
 
 export { parseSegmentName, segmentName, channelOf } from './names.ts';
 export { isSealed, ROLLED_OVER_CLOSE } from './fence.ts';
-export { storageNameOf, livePartOf, currentLivePart } from './live-parts.ts';
+export { storageNameOf, storageNameFor, livePartOf, currentLivePart } from './live-parts.ts';
 export type { HistoryLimits, RolledOver } from './rollover.ts';
 export type { StaleNotice } from './stale.ts';
 

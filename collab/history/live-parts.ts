@@ -30,6 +30,11 @@ export async function currentLivePart(pool: Queryable, channelId: string): Promi
   };
 }
 
+/** Where a document is stored: a chat's live part under its current generation, anything else under its name. */
+export async function storageNameFor(db: Queryable, documentName: string): Promise<string> {
+  return (await currentLivePart(db, documentName))?.storageName ?? documentName;
+}
+
 // The live part each loaded document holds, set when it loads.
 const loaded = new WeakMap<Y.Doc, LivePart>();
 
