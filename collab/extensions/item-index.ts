@@ -6,6 +6,7 @@ import { readBoard } from '../shapes/kanban.ts';
 import { readTasks } from '../shapes/tasks.ts';
 import { holdAcknowledgementFor } from './persistence.ts';
 import { isChannelId } from '../history/names.ts';
+import type { CollabContext } from './access.ts';
 
 /** The ids of tasks, columns and cards a document holds, by kind. */
 function itemsOf(type: string, doc: Y.Doc): [string, string][] {
@@ -61,8 +62,11 @@ export function itemIndex(pool: pg.Pool, log: Logger): Extension {
   return {
     extensionName: 'item-index',
     priority: 5,
-    async afterLoadDocument({ documentName, document }) {
+    async afterLoadDocument({ documentName, document, context }) {
       if (!isChannelId(documentName)) return;
+      // A connection's context says what the channel is; a direct connection (REST, jobs) has none.
+      const known = (context as Partial<CollabContext> | undefined)?.channelType;
+      if (known) types.set(documentName, known);
       if (!types.has(documentName)) {
         const { rows } = await pool.query<{ type: string }>('SELECT type FROM channels WHERE id = $1', [documentName]);
         types.set(documentName, rows[0]?.type);

@@ -99,7 +99,7 @@ export function persistence(
   compactAfter: CompactionThresholds,
   beforeAcknowledging?: BeforeAcknowledging,
   /** Where a document is stored: its own name, or (a chat's live part) its current generation's (history/). */
-  locate: (documentName: string, document: Y.Doc) => Promise<string> = async (name) => name,
+  locate: (documentName: string, document: Y.Doc, channelType?: string) => Promise<string> = async (name) => name,
 ): Extension {
   // Per document: updates and bytes in the log since the last compaction.
   const logSize = new Map<string, { updates: number; bytes: number }>();
@@ -156,9 +156,9 @@ export function persistence(
     // After access control and limits, so nothing unauthorised, oversized or malformed is stored.
     priority: 10,
 
-    async onLoadDocument({ documentName, document }) {
+    async onLoadDocument({ documentName, document, context }) {
       try {
-        const stored = await store.load(await locate(documentName, document));
+        const stored = await store.load(await locate(documentName, document, (context as Partial<CollabContext>)?.channelType));
         logSize.set(documentName, { updates: stored.logLength, bytes: stored.logBytes });
         // Applied here rather than returned, so a state that cannot be applied is refused like one that
         // cannot be read.

@@ -168,7 +168,9 @@ export function chatHistory(options: ChatHistoryOptions) {
      * Where a loading document is stored. For a chat's live part, its current generation; one found sealed is
      * a rollover under way or interrupted, which is completed first.
      */
-    async locate(documentName: string, document: Y.Doc): Promise<string> {
+    async locate(documentName: string, document: Y.Doc, channelType?: string): Promise<string> {
+      // A connection's context says what the channel is; a direct connection (REST, jobs) has none.
+      if (channelType !== undefined && channelType !== 'TEXT' && channelType !== 'DM') return documentName;
       let part = await currentLivePart(pool, documentName);
       if (!part) return documentName;
       if (part.sealed) {
