@@ -14,7 +14,7 @@ import { presence, type PresenceLimits } from './extensions/presence.ts';
 import { persistence, StorageUnavailable, type CompactionThresholds } from './extensions/persistence.ts';
 import { relayedStorage } from './extensions/relayed-storage.ts';
 import { writeRules, type RefusedNotice } from './extensions/write-rules.ts';
-import { chatHistory, isSealed, storageNameFor, storageNameOf, type ChatHistory, type HistoryLimits } from './history/index.ts';
+import { chatHistory, isSealed, livePartOf, storageNameFor, storageNameOf, type ChatHistory, type HistoryLimits } from './history/index.ts';
 import { generationalRedis } from './history/redis-keys.ts';
 import { writtenRanges } from './rules/index.ts';
 import { createDocumentStore, type CompactionResult } from './storage/document-store.ts';
@@ -54,7 +54,7 @@ export interface Collab {
   hocuspocus: Hocuspocus<CollabContext>;
   /** Takes over an HTTP upgrade request for the collaboration WebSocket. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** Reads the live document (loading it if no one has it open). */
+  /** Reads the live document: the one loaded here, or what is stored (acknowledged) if none is. */
   read<T>(documentName: string, reader: (doc: Y.Doc) => T): Promise<T>;
   /**
    * Changes the live document in one transaction: connected clients see it at once, and it is stored before
@@ -167,8 +167,10 @@ export function createCollab(options: CollabOptions): Collab {
    */
   async function read<T>(documentName: string, reader: (doc: Y.Doc) => T): Promise<T> {
     const loaded = hocuspocus.documents.get(documentName);
-    if (loaded) return reader(loaded);
+    if (loaded && !livePartOf(loaded)) return reader(loaded);
     const storageName = await storageNameFor(options.pool, documentName);
+    // A chat's live part: not an older generation still loaded here while its clients leave after a rollover.
+    if (loaded && storageNameOf(loaded) === storageName) return reader(loaded);
     const doc = new Y.Doc();
     try {
       const { parts } = await store.load(storageName).catch((err) => {

@@ -129,7 +129,18 @@ export function chatHistory(options: ChatHistoryOptions) {
         log.warn({ err }, 'unreadable chat history notification');
       }
     },
-    gap() {},
+    // Listening again after a gap: a rollover announced meanwhile was missed; ask about the live parts held here.
+    gap(listening) {
+      if (!listening) return;
+      for (const [name, document] of hocuspocus?.documents ?? []) {
+        const part = livePartOf(document);
+        if (!part) continue;
+        currentLivePart(pool, name).then(
+          (now) => now && now.generation > part.generation && rolledOver(name, now.generation),
+          (err) => log.warn({ err, channel_id: name }, 'cannot check a chat live part after a notification gap'),
+        );
+      }
+    },
   }).then((stop) => (stopListening = stop));
 
   const extension: Extension = {
