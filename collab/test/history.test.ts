@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import * as Y from 'yjs';
 import { Redis } from 'ioredis';
-import { setUpTeam, startTestServer, testDb, type Team, type TestServer } from '../../server/test/harness.ts';
+import { eventually, setUpTeam, startTestServer, testDb, type Team, type TestServer } from '../../server/test/harness.ts';
 import { segmentName } from '../history/index.ts';
 import { chat } from '../shapes/index.ts';
 import { ChatClient } from './chat-client.ts';
@@ -240,13 +240,20 @@ describe('chat history across instances', { skip: skipInstances }, () => {
       await roller;
     }
     assert.ok(forced >= 2, `rollovers happened while they wrote (${forced})`);
-    const all = await wholeHistory(one, channel, team.member.token);
-    const texts = all.map((m) => m.text);
+    // Instance one holds the live part in memory, and what bob's instance stored last reaches it over Redis a
+    // moment after bob was told it was saved: read until both instances show every message (or the wait is up).
+    const read = async (server: TestServer) => (await wholeHistory(server, channel, team.member.token)).map((m) => m.text);
+    const deadline = Date.now() + 10_000;
+    let texts = await read(one);
+    while (texts.length < 60 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      texts = await read(one);
+    }
     for (const prefix of ['a', 'b']) {
       const mine = texts.filter((t) => t.startsWith(prefix));
       assert.deepEqual(mine, Array.from({ length: 30 }, (_, i) => `${prefix}${i}`), `${prefix}: each once, in order`);
     }
     assert.equal(texts.length, 60);
-    assert.deepEqual((await wholeHistory(two, channel, team.owner.token)).map((m) => m.text), texts, 'both instances agree');
+    await eventually(async () => assert.deepEqual(await read(two), texts, 'both instances agree'), 10_000);
   });
 });
