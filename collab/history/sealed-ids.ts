@@ -12,16 +12,20 @@ function namedIds(update: Uint8Array): string[] {
   return [...ids];
 }
 
+/** The segment part each of these message ids of a channel is sealed in (ids not sealed are left out). */
+export async function sealedParts(db: Queryable, channelId: string, ids: string[]): Promise<Map<string, number>> {
+  if (!ids.length) return new Map();
+  const { rows } = await db.query<{ message_id: string; part: number }>(
+    'SELECT message_id, part FROM chat_messages WHERE channel_id = $1 AND message_id = ANY($2::text[])',
+    [channelId, ids],
+  );
+  return new Map(rows.map((r) => [r.message_id, r.part]));
+}
+
 /**
  * Which of the message ids an update names are held in the channel's sealed segments: a reply's parent may be
  * there, and a new message may not take one of their ids. One indexed lookup per update that names any.
  */
 export async function sealedIdsNamedIn(db: Queryable, channelId: string, update: Uint8Array): Promise<Set<string>> {
-  const named = namedIds(update);
-  if (!named.length) return new Set();
-  const { rows } = await db.query<{ message_id: string }>(
-    'SELECT message_id FROM chat_messages WHERE channel_id = $1 AND message_id = ANY($2::text[])',
-    [channelId, named],
-  );
-  return new Set(rows.map((r) => r.message_id));
+  return new Set((await sealedParts(db, channelId, namedIds(update))).keys());
 }

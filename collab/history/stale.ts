@@ -13,7 +13,8 @@ import type { Message } from '../shapes/chat.ts';
 import type { DocumentStore } from '../storage/document-store.ts';
 import { isSealed, ROLLED_OVER_CLOSE } from './fence.ts';
 import { livePartOf } from './live-parts.ts';
-import { generationStorageName, segmentName } from './names.ts';
+import { sealedParts } from './sealed-ids.ts';
+import { generationStorageName, parseSegmentName, segmentName } from './names.ts';
 
 /** The message a client of an older generation gets once what it had not saved is in the current parts. */
 export interface StaleNotice {
@@ -123,14 +124,8 @@ export function staleClients(pool: pg.Pool, store: DocumentStore, log: Logger, w
     const found = new Map<string, string>();
     const index = messageIndex(live);
     for (const id of ids) if (index.has(id)) found.set(id, channelId);
-    const rest = ids.filter((id) => !found.has(id));
-    if (rest.length) {
-      const { rows } = await pool.query<{ message_id: string; part: number }>(
-        'SELECT message_id, part FROM chat_messages WHERE channel_id = $1 AND message_id = ANY($2::text[])',
-        [channelId, rest],
-      );
-      for (const row of rows) found.set(row.message_id, segmentName(channelId, row.part));
-    }
+    const sealed = await sealedParts(pool, channelId, ids.filter((id) => !found.has(id)));
+    for (const [id, part] of sealed) found.set(id, segmentName(channelId, part));
     return found;
   }
 
@@ -169,7 +164,7 @@ export function staleClients(pool: pg.Pool, store: DocumentStore, log: Logger, w
       if (place) byPlace.set(place, [...(byPlace.get(place) ?? []), edit]);
     }
     for (const [place, list] of byPlace) {
-      const segment = place === live.name ? null : Number(place.slice(place.lastIndexOf('/') + 1));
+      const segment = parseSegmentName(place)?.part ?? null;
       refusals.push(...(await writeAs(place, { ...context, segment }, (doc) => {
         for (const edit of list) {
           if (edit.text !== undefined) chat.editMessage(doc, edit.id, edit.text);
