@@ -51,9 +51,15 @@ describe('chat history in parts', () => {
     assert.deepEqual(texts(first.doc), ['m0', 'm1', 'm2', 'm3']);
     assert.ok(chat.readMessages(first.doc).every((m) => m.received_at), 'the server time travels with each message');
 
-    // The new generation takes new messages; a segment takes none, but its messages are still edited.
+    // The new generation takes new messages (not one under a sealed message's id); a segment takes none, but its
+    // messages are still edited.
+    const liveRefusals = refusalsOf(fresh);
+    const sealedId = chat.readMessages(first.doc)[1]!.id;
+    chat.writeMessage(fresh.doc, { id: sealedId, author_id: team.member.id, text: 'an id from the past' });
+    await waitFor(() => liveRefusals.some((r) => r.rule === 'chat.id'), 'the duplicate id refusal');
     chat.writeMessage(fresh.doc, { author_id: team.member.id, text: 'after' });
     await fresh.saved();
+    assert.deepEqual(liveRefusals.map((r) => r.rule), ['chat.id'], 'the fresh id is taken');
     const refusals = refusalsOf(first);
     chat.writeMessage(first.doc, { author_id: team.member.id, text: 'into the past' });
     await waitFor(() => refusals.some((r) => r.rule === 'chat.sealed'), 'the sealed refusal');
