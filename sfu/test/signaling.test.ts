@@ -417,9 +417,10 @@ describe('names, sources and per-user limits', () => {
 
 describe('media ports', () => {
   it("one user exhausting their allowance leaves other groups' calls working; a full range answers unavailable", async () => {
-    // Six ports, so six transports on the whole server; four for any one user.
+    // Six ports, so six transports on the whole server; four for any one user. Below the kernel's ephemeral range
+    // (32768-60999 here), where any outgoing connection of a busy test run may hold one of them.
     const small = await startTestServer({
-      SFU_WORKERS: '1', RTC_MIN_PORT: '39700', RTC_MAX_PORT: '39705', SFU_MAX_TRANSPORTS_PER_USER: '4',
+      SFU_WORKERS: '1', RTC_MIN_PORT: '30700', RTC_MAX_PORT: '30705', SFU_MAX_TRANSPORTS_PER_USER: '4',
     });
     const clients: RtcClient[] = [];
     const on = async (user: TestUser, channel: string) => {
