@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { bundleForBrowser } from './bundle.ts';
 import { isExecutable } from './executable.ts';
 import type { PageApi } from './call-page.ts';
@@ -64,11 +64,32 @@ export interface CallBrowser {
   close(): Promise<void>;
 }
 
-export async function launchCallBrowser(): Promise<CallBrowser> {
-  const script = await bundleForBrowser(fileURLToPath(new URL('./call-page.ts', import.meta.url)));
+/** Chromium with the fake devices (a tone as microphone); `close` also removes the tone's directory. */
+export async function launchChromium(): Promise<{ browser: Browser; close(): Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'teamspace-e2e-'));
   const tone = path.join(dir, 'tone.wav');
   await writeFile(tone, toneWav());
+  try {
+    const browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [...flags, `--use-file-for-fake-audio-capture=${tone}`],
+      timeout: 30_000,
+    });
+    return {
+      browser,
+      async close() {
+        await browser.close();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+export async function launchCallBrowser(): Promise<CallBrowser> {
+  const script = await bundleForBrowser(fileURLToPath(new URL('./call-page.ts', import.meta.url)));
   const html = '<!doctype html><meta charset="utf-8"><title>call</title><script src="/call-page.js"></script>';
   const http = createServer((req, res) => {
     const [type, body] = req.url === '/call-page.js' ? ['text/javascript', script] : ['text/html', html];
@@ -76,23 +97,19 @@ export async function launchCallBrowser(): Promise<CallBrowser> {
   });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  const cleanUp = async () => {
+  const closeHttp = async () => {
     http.closeAllConnections();
     await new Promise((resolve) => http.close(resolve));
-    await rm(dir, { recursive: true, force: true });
   };
 
-  let browser;
+  let launched;
   try {
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [...flags, `--use-file-for-fake-audio-capture=${tone}`],
-      timeout: 30_000,
-    });
+    launched = await launchChromium();
   } catch (err) {
-    await cleanUp();
+    await closeHttp();
     throw err;
   }
+  const { browser } = launched;
 
   return {
     origin,
@@ -119,8 +136,8 @@ export async function launchCallBrowser(): Promise<CallBrowser> {
       };
     },
     async close() {
-      await browser.close();
-      await cleanUp();
+      await launched.close();
+      await closeHttp();
     },
   };
 }

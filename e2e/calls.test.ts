@@ -16,22 +16,15 @@ import {
   type Participant,
   type StreamSample,
 } from './index.ts';
+import { ci, skipUnlessInstalled } from './executable.ts';
 
-const ci = process.env.CI === 'true' || process.env.CI === '1';
 const forCalls = [
   !chromiumInstalled() && `Chromium at ${chromiumPath} (apt-get install chromium)`,
   !findWorkerBinary(process.env.MEDIASOUP_WORKER_BIN).binary && 'the mediasoup worker (scripts/install-mediasoup-worker.sh)',
 ].filter((problem) => problem !== false);
 const forTurn = turnserverInstalled() ? [] : [`coturn at ${turnserverPath} (apt-get install coturn)`];
 
-/** Outside CI a missing component skips, loudly; in CI it fails (in `before`). */
-function skipUnless(missing: string[]): string | false {
-  if (!missing.length || ci) return false;
-  const reason = `browser call tests SKIPPED: missing ${missing.join(', ')}; with CI=true this fails`;
-  const bar = '!'.repeat(78);
-  process.stderr.write(`\n${bar}\n${reason}\n${bar}\n\n`);
-  return reason;
-}
+const skipUnless = (missing: string[]) => skipUnlessInstalled(missing, 'browser call tests');
 
 let server: TestServer;
 let team: Team;

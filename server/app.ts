@@ -20,6 +20,7 @@ import { mountHealthRoutes } from './http/health.ts';
 import { createHttpMetrics } from './http/metrics.ts';
 import { requestLog } from './http/request-log.ts';
 import { securityMiddleware, trustProxySetting } from './http/security.ts';
+import { mountWebClient } from './http/web-client.ts';
 import type { Logger } from './logger.ts';
 import type { AccessCache } from './workspace/access-cache.ts';
 import { mountDocumentRoutes } from './content/document.ts';
@@ -86,6 +87,7 @@ export function createApp(parts: AppParts): express.Express {
   mountFileRoutes(api, ctx);
   mountAiRoutes(api, ctx);
   app.use(api);
+  mountWebClient(app, config.WEB_CLIENT_DIR, log);
 
   app.use(notFoundHandler, errorHandler);
   return app;

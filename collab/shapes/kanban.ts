@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
 import { orderAt } from './order.ts';
 import { byOrder, mapEntries, str } from './read.ts';
@@ -66,7 +65,7 @@ export function hasColumn(doc: Y.Doc, id: string): boolean {
 }
 
 export function addColumn(doc: Y.Doc, title: string, position?: number): Column {
-  const id = randomUUID();
+  const id = crypto.randomUUID();
   const others = readColumns(doc).map((c) => c.order);
   const m = new Y.Map<unknown>();
   m.set('title', title);
@@ -76,7 +75,7 @@ export function addColumn(doc: Y.Doc, title: string, position?: number): Column 
 }
 
 export function addCard(doc: Y.Doc, columnId: string, content: string, position?: number): Card {
-  const id = randomUUID();
+  const id = crypto.randomUUID();
   const others = readCards(doc).filter((c) => c.column_id === columnId).map((c) => c.order);
   const m = new Y.Map<unknown>();
   m.set('content', content);

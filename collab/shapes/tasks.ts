@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import * as Y from 'yjs';
 import { orderAt } from './order.ts';
 import { bool, byOrder, mapEntries, str } from './read.ts';
@@ -37,7 +36,7 @@ export interface TaskChanges {
 }
 
 export function addTask(doc: Y.Doc, fields: TaskChanges & { content: string }): Task {
-  const id = randomUUID();
+  const id = crypto.randomUUID();
   const others = readTasks(doc).map((t) => t.order);
   const m = new Y.Map<unknown>();
   m.set('content', fields.content);

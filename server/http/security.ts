@@ -2,10 +2,23 @@ import cors from 'cors';
 import type { RequestHandler } from 'express';
 import helmet from 'helmet';
 
-/** Security headers for a JSON API, and CORS only for the configured origins (none: same-origin only). */
+/**
+ * Security headers (the web client's policy: its own scripts and connections only, pictures and media from blobs
+ * it makes; no upgrade of http requests, which would break a server reached over plain http on a LAN), and CORS
+ * only for the configured origins (none: same-origin only).
+ */
 export function securityMiddleware(corsOrigins: string[]): RequestHandler[] {
   return [
-    helmet(),
+    helmet({
+      contentSecurityPolicy: {
+        directives: {
+          'img-src': ["'self'", 'data:', 'blob:'],
+          'media-src': ["'self'", 'blob:'],
+          'worker-src': ["'self'"],
+          'upgrade-insecure-requests': null,
+        },
+      },
+    }),
     cors({
       origin: corsOrigins.includes('*') ? '*' : corsOrigins,
       methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],

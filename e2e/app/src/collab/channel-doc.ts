@@ -1,0 +1,172 @@
+// One channel document as the app holds it: a Yjs copy kept in IndexedDB (so it opens offline) and synced with
+// the server over /collab. It says plainly where it stands (loaded, synced, unsynced changes, refusals), so views
+// stay read-only until there is something real to edit and the status bar can say "saved" truthfully. It also
+// follows the chat history protocol (README "Live documents"): after `history rolled over` it reconnects with the
+// same copy so the server can take what only this copy holds; after `stale` it drops the copy and starts afresh.
+import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
+import { IndexeddbPersistence } from 'y-indexeddb';
+import * as Y from 'yjs';
+import { DOC_DB_PREFIX } from '../offline-data.ts';
+import { accessToken, currentUser } from '../session.ts';
+
+export interface Refusal {
+  rule: string;
+  reason: string;
+  count: number;
+  at: number;
+}
+
+export interface ChannelDocState {
+  connection: 'connecting' | 'connected' | 'disconnected';
+  /** The server's copy has been merged in since the last (re)connection. */
+  synced: boolean;
+  /** The device's copy has been read from IndexedDB (or there is none to read). */
+  loadedLocally: boolean;
+  /** IndexedDB could not be opened: the document lives only as long as the page. */
+  storageUnavailable: boolean;
+  /** Local changes the server has not acknowledged (stored) yet. */
+  unsynced: number;
+  /** The server lets this user read only (viewers). */
+  readOnly: boolean;
+  /** Why the server closed or refused the connection, when it did (e.g. access revoked, a quota). */
+  closedBecause: string | null;
+  refusals: Refusal[];
+}
+
+const ROLLED_OVER = 'history rolled over';
+const MAX_REFUSALS_KEPT = 20;
+
+const colorOf = (id: string) => `hsl(${[...id].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 360, 7)} 65% 42%)`;
+
+export class ChannelDoc {
+  doc = new Y.Doc();
+  provider!: HocuspocusProvider;
+  private socket!: HocuspocusProviderWebsocket;
+  private persistence: IndexeddbPersistence | null = null;
+  private listeners = new Set<() => void>();
+  private destroyed = false;
+  state: ChannelDocState = {
+    connection: 'connecting',
+    synced: false,
+    loadedLocally: false,
+    storageUnavailable: false,
+    unsynced: 0,
+    readOnly: false,
+    closedBecause: null,
+    refusals: [],
+  };
+
+  constructor(readonly name: string) {
+    this.open();
+  }
+
+  /** Something to show and edit: the device's copy or the server's has arrived. */
+  get ready(): boolean {
+    return this.state.loadedLocally || this.state.synced;
+  }
+
+  /** Edits are allowed: ready, and not read-only. */
+  get editable(): boolean {
+    return this.ready && !this.state.readOnly;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private set(patch: Partial<ChannelDocState>): void {
+    this.state = { ...this.state, ...patch };
+    this.listeners.forEach((l) => l());
+  }
+
+  private open(): void {
+    const user = currentUser();
+    if (!this.persistence) this.openLocalCopy(user?.id);
+    this.socket = new HocuspocusProviderWebsocket({ url: `${location.origin.replace(/^http/, 'ws')}/collab` });
+    const provider = new HocuspocusProvider({
+      websocketProvider: this.socket,
+      name: this.name,
+      document: this.doc,
+      token: () => accessToken(),
+      onStatus: ({ status }) => this.provider === provider && this.set({ connection: status as ChannelDocState['connection'], ...(status !== 'connected' && { synced: false }) }),
+      onSynced: ({ state }) => this.provider === provider && this.set({ synced: state, closedBecause: null }),
+      onUnsyncedChanges: ({ number }) => this.provider === provider && this.set({ unsynced: number }),
+      onAuthenticated: ({ scope }) => this.provider === provider && this.set({ readOnly: scope === 'readonly' }),
+      onAuthenticationFailed: ({ reason }) => this.provider === provider && this.set({ closedBecause: reason }),
+      onClose: ({ event }) => {
+        if (this.provider !== provider || !event.reason) return;
+        if (event.reason === ROLLED_OVER) this.reopen(false);
+        else this.set({ closedBecause: event.reason });
+      },
+      onStateless: ({ payload }) => this.provider === provider && this.onNotice(payload),
+    });
+    this.provider = provider;
+    provider.attach();
+    if (user) provider.setAwarenessField('user', { color: colorOf(user.id) });
+  }
+
+  private openLocalCopy(userId: string | undefined): void {
+    if (!userId || typeof indexedDB === 'undefined') {
+      this.set({ loadedLocally: false, storageUnavailable: true });
+      return;
+    }
+    try {
+      const persistence = new IndexeddbPersistence(`${DOC_DB_PREFIX}${userId}:${this.name}`, this.doc);
+      this.persistence = persistence;
+      persistence.whenSynced.then(
+        () => this.persistence === persistence && this.set({ loadedLocally: true }),
+        () => this.set({ storageUnavailable: true }),
+      );
+      // y-indexeddb reports a database that cannot be opened only through the request's error.
+      persistence._db.catch(() => this.persistence === persistence && this.set({ storageUnavailable: true }));
+    } catch {
+      this.set({ storageUnavailable: true });
+    }
+  }
+
+  private onNotice(payload: string): void {
+    let notice: { type?: string; event?: string; refusals?: Omit<Refusal, 'at'>[] };
+    try {
+      notice = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    if (notice.type === 'refused' && Array.isArray(notice.refusals)) {
+      const at = Date.now();
+      this.set({ refusals: [...this.state.refusals, ...notice.refusals.map((r) => ({ ...r, at }))].slice(-MAX_REFUSALS_KEPT) });
+    } else if (notice.type === 'history' && notice.event === 'stale') {
+      this.reopen(true);
+    }
+  }
+
+  /** Opens a new connection: with the same copy after a rollover, or with a new, empty one once it is stale. */
+  private reopen(stale: boolean): void {
+    this.closeConnection();
+    if (stale) {
+      void this.persistence?.clearData();
+      this.persistence = null;
+      this.doc.destroy();
+      this.doc = new Y.Doc();
+      this.set({ loadedLocally: false, synced: false, unsynced: 0 });
+    }
+    if (!this.destroyed) this.open();
+  }
+
+  dismissRefusals(): void {
+    this.set({ refusals: [] });
+  }
+
+  private closeConnection(): void {
+    this.provider.destroy();
+    this.socket.destroy();
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.closeConnection();
+    void this.persistence?.destroy();
+    this.doc.destroy();
+    this.listeners.clear();
+  }
+}

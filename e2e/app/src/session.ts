@@ -1,0 +1,115 @@
+// Who is signed in: the token pair and the user, kept in localStorage so the app opens (offline too) after a
+// reload. The access token is refreshed shortly before it expires; each refresh token works once (the server
+// rotates them), so one refresh at a time, shared by every caller.
+import { clearOfflineData } from './offline-data.ts';
+
+export interface User {
+  id: string;
+  username: string;
+  email: string;
+  display_name: string | null;
+}
+
+interface Tokens {
+  access_token: string;
+  refresh_token: string;
+  expires_in: number;
+}
+
+interface Stored {
+  accessToken: string;
+  refreshToken: string;
+  /** ms since the epoch */
+  expiresAt: number;
+  user: User;
+}
+
+const KEY = 'teamspace.session';
+const REFRESH_MARGIN_MS = 30_000;
+
+export class AuthError extends Error {}
+
+let current: Stored | null = read();
+const listeners = new Set<() => void>();
+
+function read(): Stored | null {
+  try {
+    const raw = localStorage.getItem(KEY);
+    return raw ? (JSON.parse(raw) as Stored) : null;
+  } catch {
+    return null;
+  }
+}
+
+function write(next: Stored | null): void {
+  current = next;
+  if (next) localStorage.setItem(KEY, JSON.stringify(next));
+  else localStorage.removeItem(KEY);
+  listeners.forEach((l) => l());
+}
+
+export const currentUser = (): User | null => current?.user ?? null;
+
+export function onSessionChange(listener: () => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+async function postJson<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+  const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const json = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok) {
+    const error = (json as { error?: { code?: string; message?: string } } | null)?.error;
+    throw Object.assign(new AuthError(error?.message ?? `HTTP ${res.status}`), { code: error?.code, status: res.status });
+  }
+  return json as T;
+}
+
+async function signIn(tokens: Tokens): Promise<void> {
+  const user = await fetch('/api/auth/me', { headers: { authorization: `Bearer ${tokens.access_token}` } }).then((r) => r.json() as Promise<User>);
+  write({ accessToken: tokens.access_token, refreshToken: tokens.refresh_token, expiresAt: Date.now() + tokens.expires_in * 1000, user });
+}
+
+export async function login(username: string, password: string): Promise<void> {
+  await signIn(await postJson<Tokens>('/api/auth/token', { username, password, grant_type: 'password' }));
+}
+
+export async function register(fields: { username: string; email: string; password: string; display_name?: string }): Promise<void> {
+  await postJson('/api/auth/register', fields);
+  await login(fields.username, fields.password);
+}
+
+let refreshing: Promise<string> | null = null;
+
+async function refresh(stored: Stored): Promise<string> {
+  try {
+    const tokens = await postJson<Tokens>('/api/auth/refresh', { refresh_token: stored.refreshToken });
+    write({ ...stored, accessToken: tokens.access_token, refreshToken: tokens.refresh_token, expiresAt: Date.now() + tokens.expires_in * 1000 });
+    return tokens.access_token;
+  } catch (error) {
+    // A refused refresh token (spent, revoked, expired) ends the session; a network failure does not.
+    if (error instanceof AuthError) await endSession();
+    throw error;
+  }
+}
+
+/** A usable access token: the current one, or a fresh one when it is about to expire. */
+export async function accessToken(options: { force?: boolean } = {}): Promise<string> {
+  const stored = current;
+  if (!stored) throw new AuthError('signed out');
+  if (!options.force && stored.expiresAt - Date.now() > REFRESH_MARGIN_MS) return stored.accessToken;
+  refreshing ??= refresh(stored).finally(() => (refreshing = null));
+  return refreshing;
+}
+
+async function endSession(): Promise<void> {
+  write(null);
+  await clearOfflineData();
+}
+
+/** Signs out here and on the server (that login's refresh tokens are revoked), and forgets what was cached. */
+export async function logout(): Promise<void> {
+  const stored = current;
+  if (stored) await postJson('/api/auth/logout', { refresh_token: stored.refreshToken }).catch(() => undefined);
+  await endSession();
+}

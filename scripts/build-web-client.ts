@@ -1,0 +1,42 @@
+// Builds the web client into e2e/app/dist when it is missing or older than its sources (`--if-stale`), or always.
+// `npm start` runs it first, so `npm install && npm start` serves a current app; the hash of every source the
+// build reads is kept beside the output.
+import { createHash } from 'node:crypto';
+import { existsSync, globSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const appDir = path.join(root, 'e2e/app');
+export const webClientDist = path.join(appDir, 'dist');
+const stampFile = path.join(webClientDist, '.source-hash');
+
+/** Everything the build reads: the app, the shared shapes and API types it imports, and the locked dependencies. */
+const sources = ['e2e/app/{index.html,vite.config.ts,tsconfig.json}', 'e2e/app/{src,public}/**/*', 'collab/shapes/*.ts', 'schema/api/*.ts', 'package-lock.json'];
+
+export function sourceHash(): string {
+  const hash = createHash('sha256');
+  const files = sources.flatMap((pattern) =>
+    globSync(pattern, { cwd: root, withFileTypes: true }).flatMap((entry) => (entry.isFile() ? [path.relative(root, path.join(entry.parentPath, entry.name))] : [])),
+  );
+  for (const file of files.sort()) {
+    hash.update(file).update('\0').update(readFileSync(path.join(root, file))).update('\0');
+  }
+  return hash.digest('hex');
+}
+
+export const webClientIsCurrent = (): boolean =>
+  existsSync(path.join(webClientDist, 'index.html')) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === sourceHash();
+
+export async function buildWebClient(): Promise<void> {
+  const { build } = await import('vite');
+  const hash = sourceHash();
+  await build({ configFile: path.join(appDir, 'vite.config.ts') });
+  writeFileSync(stampFile, hash);
+}
+
+if (import.meta.main) {
+  if (process.argv.includes('--if-stale') && webClientIsCurrent()) process.exit(0);
+  process.stdout.write('building the web client (e2e/app)…\n');
+  await buildWebClient();
+}
