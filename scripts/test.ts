@@ -5,9 +5,12 @@ import os from 'node:os';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
 import pg from 'pg';
+import { buildWebClient, webClientIsCurrent } from './build-web-client.ts';
 
 const ci = process.env.CI === 'true' || process.env.CI === '1';
 const files = globSync('{server,schema,collab,sfu,ai,e2e}/**/*.test.ts').sort();
+/** The web client's browser tests drive the app, not the storage: they run once, in the first round. */
+const webClientTests = (file: string) => file.startsWith('e2e/web/');
 const totals = { passed: 0, failed: 0 };
 let missing = false;
 
@@ -30,12 +33,13 @@ async function postgresReachable(url: string): Promise<string | undefined> {
 }
 
 async function round(db: 'pglite' | 'postgres'): Promise<void> {
-  process.stdout.write(`\n=== ${files.length} test files on ${db} ===\n`);
+  const roundFiles = db === 'pglite' ? files : files.filter((file) => !webClientTests(file));
+  process.stdout.write(`\n=== ${roundFiles.length} test files on ${db} ===\n`);
   process.env.TEST_DB = db;
   // A test gives up after 3 minutes, and a file whose tests are done exits even if something it opened still
   // holds its event loop: a hung test fails the run instead of stalling it.
   const stream = run({
-    files, concurrency: Math.max(1, os.availableParallelism()), isolation: 'process', timeout: 180_000, forceExit: true,
+    files: roundFiles, concurrency: Math.max(1, os.availableParallelism()), isolation: 'process', timeout: 180_000, forceExit: true,
   });
   stream.on('test:pass', (t) => {
     if (t.details.type !== 'suite') totals.passed++;
@@ -49,6 +53,8 @@ async function round(db: 'pglite' | 'postgres'): Promise<void> {
   });
 }
 
+// Built once here, so the browser tests running side by side do not each build it.
+if (!webClientIsCurrent()) await buildWebClient();
 await round('pglite');
 
 const redisUrl = process.env.REDIS_URL;
