@@ -7,12 +7,14 @@ import type {
   IceCandidate,
   IceParameters,
   Producer,
+  ProducerOptions,
   RtpCapabilities,
   RtpEncodingParameters,
   RtpParameters,
   Transport,
 } from 'mediasoup-client/types';
-import type { Notifications, PeerInfo, Sources } from '../sfu/index.ts';
+// The protocol's types alone: the web app (e2e/app) compiles this file too, without the server behind sfu/index.ts.
+import type { Notifications, PeerInfo, Sources } from '../sfu/protocol.ts';
 import {
   mediaDevices,
   type DisplayMediaStreamOptions,
@@ -47,6 +49,8 @@ export interface RemoteStream {
   source: Source;
   /** The server-side consumer's type: `simple`, or `simulcast` / `svc` (layers can be chosen). */
   type: string;
+  /** The sender had paused (muted) it when it was consumed; `producerPaused` / `producerResumed` follow. */
+  producerPaused: boolean;
 }
 
 /** Simulcast layers of the camera: half resolution and full. */
@@ -106,6 +110,8 @@ interface Requests {
     { id: string },
   ];
   closeProducer: [{ producer_id: string }, object];
+  pauseProducer: [{ producer_id: string }, object];
+  resumeProducer: [{ producer_id: string }, object];
   resumeConsumer: [{ consumer_id: string }, object];
   leave: [Record<string, never>, object];
 }
@@ -247,7 +253,9 @@ export class Call {
     let producer: Producer;
     try {
       // We stop tracks ourselves: a rejoin closes the producers but sends the same tracks again.
-      producer = await this.sendTransport.produce({ track, encodings, stopTracks: false, appData: { source } });
+      // dom.ts's track is a subset of the DOM's, which mediasoup-client names when compiled with the DOM lib (the app).
+      const domTrack = track as ProducerOptions['track'];
+      producer = await this.sendTransport.produce({ track: domTrack, encodings, stopTracks: false, appData: { source } });
     } catch (err) {
       track.stop();
       throw err;
@@ -268,6 +276,25 @@ export class Call {
     if (!producer || producer.closed) return;
     producer.close();
     await this.request('closeProducer', { producer_id: producer.id });
+  }
+
+  /** What we send from `source` (e.g. for a preview of our own camera), if anything. */
+  sending(source: Source): MediaStreamTrack | undefined {
+    return this.tracks.get(source);
+  }
+
+  /** Whether our stream from `source` is paused (muted). */
+  paused(source: Source): boolean {
+    return this.producers.get(source)?.paused ?? false;
+  }
+
+  /** Pauses (mutes) or resumes one source: the others get `producerPaused` / `producerResumed`. */
+  async setPaused(source: Source, paused: boolean): Promise<void> {
+    const producer = this.producers.get(source);
+    if (!producer || producer.closed || producer.paused === paused) return;
+    if (paused) producer.pause();
+    else producer.resume();
+    await this.request(paused ? 'pauseProducer' : 'resumeProducer', { producer_id: producer.id });
   }
 
   /** Leaves the call and closes the socket. */
@@ -351,7 +378,9 @@ export class Call {
     const consumer = await this.recvTransport.consume({
       id: data.id, producerId: data.producer_id, kind: data.kind, rtpParameters: data.rtp_parameters as RtpParameters,
     });
-    const stream: RemoteStream = { consumer, peerId: data.peer_id, source: data.source, type: data.type };
+    const stream: RemoteStream = {
+      consumer, peerId: data.peer_id, source: data.source, type: data.type, producerPaused: data.producer_paused,
+    };
     this.streams.set(consumer.id, stream);
     // Consumers start paused on the server so that nothing is sent before the browser is ready for it.
     await this.request('resumeConsumer', { consumer_id: consumer.id });
@@ -380,6 +409,7 @@ export class Call {
 
   /** The call's media worker died and took our side of the call with it: join again and resend the same tracks. */
   private async rejoin(): Promise<void> {
+    const muted = [...this.producers].filter(([, producer]) => producer.paused).map(([source]) => source);
     this.closeMedia(false);
     for (let attempt = 1; ; attempt++) {
       try {
@@ -395,6 +425,7 @@ export class Call {
     const tracks = [...this.tracks].filter(([, track]) => track.readyState === 'live');
     this.tracks.clear();
     for (const [source, track] of tracks) await this.send(source, track);
+    for (const source of muted) await this.setPaused(source, true);
   }
 
   private closed(code: number, reason: string): void {

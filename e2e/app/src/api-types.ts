@@ -1,7 +1,7 @@
 // The API's shapes, as the server's zod schemas define them (types only: nothing of zod reaches the bundle).
 import type { z } from 'zod';
 import type { AiSource, SearchResponse, SummaryResponse } from '../../../schema/api/ai.ts';
-import type { TurnCredentials } from '../../../schema/api/calls.ts';
+import type { Call, TurnCredentials } from '../../../schema/api/calls.ts';
 import type { Channel, ChannelType } from '../../../schema/api/channels.ts';
 import type { FileInfo } from '../../../schema/api/files.ts';
 import type { Group, Member, Role } from '../../../schema/api/groups.ts';
@@ -16,3 +16,4 @@ export type SearchAnswer = z.infer<typeof SearchResponse>;
 export type SearchSource = z.infer<typeof AiSource>;
 export type Summary = z.infer<typeof SummaryResponse>;
 export type TurnCredentialsInfo = z.infer<typeof TurnCredentials>;
+export type CallInfo = z.infer<typeof Call>;

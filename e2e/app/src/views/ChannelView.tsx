@@ -11,6 +11,7 @@ import { kindIcon, kindName } from '../ui/kinds.ts';
 import { Link } from '../ui/Link.tsx';
 import { Refusals } from '../ui/Refusals.tsx';
 import type { ContentViewProps } from './content-view.ts';
+import { CallArea } from './call/CallArea.tsx';
 import { TasksView } from './TasksView.tsx';
 
 const contentViews: Partial<Record<ChannelKind, ComponentType<ContentViewProps>>> = {
@@ -55,7 +56,7 @@ export function ChannelView({ channelId, tab, focus }: { channelId: string; tab:
           </nav>
         )}
       </header>
-      {tab === 'content' && <DocumentArea channel={c} focus={focus} />}
+      {tab === 'content' && (c.type === 'VOICE' ? <CallArea channel={c} /> : <DocumentArea channel={c} focus={focus} />)}
     </article>
   );
 }
