@@ -2,7 +2,7 @@
 // `npm start` runs it first, so `npm install && npm start` serves a current app; the hash of every source the
 // build reads is kept beside the output.
 import { createHash } from 'node:crypto';
-import { existsSync, globSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, globSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,11 +28,17 @@ export function sourceHash(): string {
 export const webClientIsCurrent = (): boolean =>
   existsSync(path.join(webClientDist, 'index.html')) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === sourceHash();
 
+/** Builds beside the current output and then swaps it in, so a server serving it never sees half a build. */
 export async function buildWebClient(): Promise<void> {
   const { build } = await import('vite');
   const hash = sourceHash();
-  await build({ configFile: path.join(appDir, 'vite.config.ts') });
-  writeFileSync(stampFile, hash);
+  const next = `${webClientDist}.next-${process.pid}`;
+  await build({ configFile: path.join(appDir, 'vite.config.ts'), build: { outDir: next } });
+  writeFileSync(path.join(next, path.basename(stampFile)), hash);
+  const previous = `${webClientDist}.previous-${process.pid}`;
+  if (existsSync(webClientDist)) renameSync(webClientDist, previous);
+  renameSync(next, webClientDist);
+  rmSync(previous, { recursive: true, force: true });
 }
 
 if (import.meta.main) {

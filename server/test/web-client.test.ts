@@ -11,6 +11,7 @@ const html = { accept: 'text/html,application/xhtml+xml' };
 let dir: string;
 let server: TestServer;
 
+const codeOf = async (res: globalThis.Response) => ((await res.json()) as { error: { code: string } }).error.code;
 const get = (urlPath: string, headers: Record<string, string> = html) => fetch(server.url + urlPath, { headers });
 
 describe('web client serving', () => {
@@ -53,7 +54,7 @@ describe('web client serving', () => {
       const res = await get(p);
       assert.equal(res.status, 404, p);
       assert.match(res.headers.get('content-type') ?? '', /application\/json/, p);
-      assert.equal((await res.json()).error.code, 'not_found', p);
+      assert.equal(await codeOf(res), 'not_found', p);
     }
     const health = await get('/health');
     assert.equal(health.status, 200);
@@ -66,7 +67,7 @@ describe('web client serving', () => {
   it('answers a missing file that is not a page with a JSON 404', async () => {
     const res = await get('/assets/missing.js', { accept: 'application/javascript' });
     assert.equal(res.status, 404);
-    assert.equal((await res.json()).error.code, 'not_found');
+    assert.equal(await codeOf(res), 'not_found');
   });
 
   it('without a built client, / is a JSON 404 and the API still answers', async () => {
@@ -74,7 +75,7 @@ describe('web client serving', () => {
     try {
       const res = await fetch(bare.url + '/', { headers: html });
       assert.equal(res.status, 404);
-      assert.equal((await res.json()).error.code, 'not_found');
+      assert.equal(await codeOf(res), 'not_found');
       assert.equal((await fetch(bare.url + '/health')).status, 200);
     } finally {
       await bare.close();
