@@ -36,7 +36,17 @@ export interface ChannelDocState {
 const ROLLED_OVER = 'history rolled over';
 const MAX_REFUSALS_KEPT = 20;
 
-const colorOf = (id: string) => `hsl(${[...id].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 360, 7)} 65% 42%)`;
+/** The user's colour (hue from the id, saturation 65 %, lightness 42 %) as #rrggbb: page carets (y-tiptap) take no other format. */
+function colorOf(id: string): string {
+  const hue = [...id].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 360, 7);
+  const chroma = 0.65 * Math.min(0.42, 1 - 0.42);
+  const channel = (n: number) => {
+    const k = (n + hue / 30) % 12;
+    const value = 0.42 - chroma * Math.max(-1, Math.min(k - 3, 9 - k, 1));
+    return Math.round(value * 255).toString(16).padStart(2, '0');
+  };
+  return `#${channel(0)}${channel(8)}${channel(4)}`;
+}
 
 export class ChannelDoc {
   doc = new Y.Doc();

@@ -2,7 +2,8 @@
 import { useSyncExternalStore } from 'react';
 import { useOpenDocsSummary } from '../collab/open-docs.ts';
 
-function useOnline(): boolean {
+/** Whether the browser says it is online, re-read when that changes. */
+export function useOnline(): boolean {
   return useSyncExternalStore(
     (listener) => {
       window.addEventListener('online', listener);

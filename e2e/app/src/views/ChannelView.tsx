@@ -13,9 +13,15 @@ import { Refusals } from '../ui/Refusals.tsx';
 import type { ContentViewProps } from './content-view.ts';
 import { CallArea } from './call/CallArea.tsx';
 import { TasksView } from './TasksView.tsx';
+import { FilesView } from './FilesView.tsx';
+import { lazy } from 'react';
+
+// Tiptap comes with the page view only, not in the shell.
+const PageView = lazy(() => import('./PageView.tsx'));
 
 const contentViews: Partial<Record<ChannelKind, ComponentType<ContentViewProps>>> = {
   TODO: TasksView,
+  DOC: PageView,
 };
 
 function DocumentArea({ channel, focus }: { channel: ChannelInfo; focus: string | null }) {
@@ -57,6 +63,7 @@ export function ChannelView({ channelId, tab, focus }: { channelId: string; tab:
         )}
       </header>
       {tab === 'content' && (c.type === 'VOICE' ? <CallArea channel={c} /> : <DocumentArea channel={c} focus={focus} />)}
+      {tab === 'files' && <FilesView channel={c} focus={focus} />}
     </article>
   );
 }
