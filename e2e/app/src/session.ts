@@ -21,11 +21,14 @@ interface Stored {
   refreshToken: string;
   /** ms since the epoch */
   expiresAt: number;
+  /** how long the server lets an access token live, ms */
+  lifetimeMs: number;
   user: User;
 }
 
 const KEY = 'teamspace.session';
-const REFRESH_MARGIN_MS = 30_000;
+/** Refresh this long before expiry: 30 s, or a third of a token's life when the server makes them short. */
+const refreshMargin = (stored: Stored) => Math.min(30_000, (stored.lifetimeMs ?? 0) / 3);
 
 export class AuthError extends Error {}
 
@@ -65,9 +68,11 @@ async function postJson<T>(path: string, body: unknown, headers: Record<string, 
   return json as T;
 }
 
+const lifetime = (tokens: Tokens) => ({ expiresAt: Date.now() + tokens.expires_in * 1000, lifetimeMs: tokens.expires_in * 1000 });
+
 async function signIn(tokens: Tokens): Promise<void> {
   const user = await fetch('/api/auth/me', { headers: { authorization: `Bearer ${tokens.access_token}` } }).then((r) => r.json() as Promise<User>);
-  write({ accessToken: tokens.access_token, refreshToken: tokens.refresh_token, expiresAt: Date.now() + tokens.expires_in * 1000, user });
+  write({ ...lifetime(tokens), accessToken: tokens.access_token, refreshToken: tokens.refresh_token, user });
 }
 
 export async function login(username: string, password: string): Promise<void> {
@@ -84,7 +89,7 @@ let refreshing: Promise<string> | null = null;
 async function refresh(stored: Stored): Promise<string> {
   try {
     const tokens = await postJson<Tokens>('/api/auth/refresh', { refresh_token: stored.refreshToken });
-    write({ ...stored, accessToken: tokens.access_token, refreshToken: tokens.refresh_token, expiresAt: Date.now() + tokens.expires_in * 1000 });
+    write({ ...stored, ...lifetime(tokens), accessToken: tokens.access_token, refreshToken: tokens.refresh_token });
     return tokens.access_token;
   } catch (error) {
     // A refused refresh token (spent, revoked, expired) ends the session; a network failure does not.
@@ -97,7 +102,7 @@ async function refresh(stored: Stored): Promise<string> {
 export async function accessToken(options: { force?: boolean } = {}): Promise<string> {
   const stored = current;
   if (!stored) throw new AuthError('signed out');
-  if (!options.force && stored.expiresAt - Date.now() > REFRESH_MARGIN_MS) return stored.accessToken;
+  if (!options.force && stored.expiresAt - Date.now() > refreshMargin(stored)) return stored.accessToken;
   refreshing ??= refresh(stored).finally(() => (refreshing = null));
   return refreshing;
 }

@@ -20,7 +20,7 @@ export interface ChannelDocState {
   connection: 'connecting' | 'connected' | 'disconnected';
   /** The server's copy has been merged in since the last (re)connection. */
   synced: boolean;
-  /** The device's copy has been read from IndexedDB (or there is none to read). */
+  /** The device's copy has been read from IndexedDB (false while there is none). */
   loadedLocally: boolean;
   /** IndexedDB could not be opened: the document lives only as long as the page. */
   storageUnavailable: boolean;
@@ -124,8 +124,9 @@ export class ChannelDoc {
     try {
       const persistence = new IndexeddbPersistence(`${DOC_DB_PREFIX}${userId}:${this.name}`, this.doc);
       this.persistence = persistence;
+      // An empty database is no copy: a channel never opened on this device waits for the server.
       persistence.whenSynced.then(
-        () => this.persistence === persistence && this.set({ loadedLocally: true }),
+        () => this.persistence === persistence && this.doc.store.clients.size > 0 && this.set({ loadedLocally: true }),
         () => this.set({ storageUnavailable: true }),
       );
       // y-indexeddb reports a database that cannot be opened only through the request's error.

@@ -1,0 +1,143 @@
+// The app's shell in Chromium: sessions that outlive access tokens and reloads, signing out, no IndexedDB, a
+// channel that has not arrived yet, the keyboard, a phone-sized screen, and what makes it installable.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { eventually, setUpTeam, type Team } from '../../server/test/harness.ts';
+import { skipWithoutChromium, startWebApp, waitForStatus, type WebApp } from './harness.ts';
+
+let app: WebApp;
+let team: Team;
+
+/** Access tokens live this long here, so the session must refresh them while the test runs. */
+const TOKEN_SECONDS = 4;
+
+async function addTask(page: Page, text: string): Promise<void> {
+  await page.getByLabel('New task').fill(text);
+  await page.getByRole('button', { name: 'Add task' }).click();
+}
+
+async function storedTasks(channelId: string): Promise<string[]> {
+  const res = await app.server.call('GET', `/api/channels/${channelId}/tasks`, { token: team.owner.token });
+  return res.body.map((t: { content: string }) => t.content);
+}
+
+const docDatabases = (page: Page) =>
+  page.evaluate(async () => {
+    const idb = (globalThis as unknown as { indexedDB: { databases(): Promise<{ name?: string }[]> } }).indexedDB;
+    return (await idb.databases()).map((d) => d.name ?? '').filter((name) => name.startsWith('teamspace:') && !name.endsWith(':probe'));
+  });
+
+describe('the web client shell', { skip: skipWithoutChromium() }, () => {
+  before(async () => {
+    app = await startWebApp({ ACCESS_TOKEN_TTL_SECONDS: String(TOKEN_SECONDS) });
+    team = await setUpTeam(app.server, ['TODO', 'DOC']);
+    // The team's tokens come from the test harness: refresh the owner's for the REST checks.
+  });
+  after(async () => {
+    await app?.close();
+  });
+
+  it('keeps working past its access token and across a reload, and signing out forgets the device', async () => {
+    const channel = team.channels.TODO!;
+    const p = await app.open(team.member, `/channels/${channel}`);
+    await addTask(p.page, 'first');
+    await waitForStatus(p.page, /All changes saved/);
+    await p.page.waitForTimeout(TOKEN_SECONDS * 1000 + 500);
+    await addTask(p.page, 'after the token expired');
+    await p.page.reload();
+    await p.page.getByRole('link', { name: 'Team', exact: true }).waitFor();
+    await addTask(p.page, 'after a reload');
+    await waitForStatus(p.page, /All changes saved/);
+    const owner = await app.server.call('POST', '/api/auth/token', { form: { username: team.owner.username, password: team.owner.password } });
+    team.owner.token = owner.body.access_token;
+    await eventually(async () => assert.deepEqual(await storedTasks(channel), ['first', 'after the token expired', 'after a reload']), 5000);
+    assert.ok((await docDatabases(p.page)).length > 0, 'the channel is kept in IndexedDB while signed in');
+
+    await p.page.getByRole('button', { name: 'Sign out' }).click();
+    await p.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.equal(await p.page.evaluate(() => (globalThis as unknown as { localStorage: { getItem(k: string): string | null } }).localStorage.getItem('teamspace.session')), null);
+    await eventually(async () => assert.deepEqual(await docDatabases(p.page), []), 5000);
+    await p.page.goto(`/channels/${channel}`);
+    await p.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.deepEqual(p.errors.filter((e) => !/401|Failed to load resource/.test(e)), []);
+  });
+
+  it('works online without IndexedDB and says so, beside a browser that has it', async () => {
+    const withIdb = await app.open(team.member, `/channels/${team.channels.TODO}`);
+    await withIdb.page.getByLabel('New task').waitFor();
+    assert.equal(await withIdb.page.getByText('cannot keep offline copies').count(), 0);
+    await withIdb.close();
+
+    const p = await app.open(team.member, '/');
+    await p.context.addInitScript(() => {
+      const idb = (globalThis as unknown as { indexedDB: { open: unknown } }).indexedDB;
+      idb.open = () => {
+        throw new Error('IndexedDB is disabled here');
+      };
+    });
+    await p.page.goto(`/channels/${team.channels.TODO}`);
+    await p.page.getByText('cannot keep offline copies').waitFor();
+    await addTask(p.page, 'without IndexedDB');
+    await waitForStatus(p.page, /All changes saved/);
+    await p.screenshot('no-indexeddb');
+    const owner = await app.server.call('POST', '/api/auth/token', { form: { username: team.owner.username, password: team.owner.password } });
+    team.owner.token = owner.body.access_token;
+    await eventually(async () => assert.ok((await storedTasks(team.channels.TODO!)).includes('without IndexedDB')), 5000);
+  });
+
+  it('shows a channel it has never loaded as loading, with nothing to edit, until the server answers', async () => {
+    const p = await app.open(team.member, '/');
+    // The socket opens but the server never answers: no copy on the device, none from the server.
+    await p.page.routeWebSocket(/\/collab/, () => undefined);
+    await p.page.goto(`/channels/${team.channels.TODO}`);
+    await p.page.getByTestId('loading').waitFor();
+    assert.equal(await p.page.getByLabel('New task').count(), 0);
+    await p.screenshot('channel-loading');
+    // The same browser with the server answering: the channel arrives and can be edited.
+    const answered = await p.context.newPage();
+    await answered.goto(`/channels/${team.channels.TODO}`);
+    await answered.getByLabel('New task').waitFor();
+  });
+
+  it('signs in with the keyboard alone, and fits a phone with its menu', async () => {
+    const p = await app.open(team.viewer, '/', { viewport: { width: 390, height: 844 } });
+    await p.page.getByRole('button', { name: 'Sign out' }).click();
+    await p.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await p.page.keyboard.press('Tab');
+    await p.page.keyboard.type(team.viewer.username);
+    await p.page.keyboard.press('Tab');
+    await p.page.keyboard.type(team.viewer.password);
+    await p.page.keyboard.press('Enter');
+    await p.page.getByRole('heading', { name: 'Your groups' }).waitFor();
+    const nav = p.page.getByRole('navigation', { name: 'Groups and channels' });
+    assert.equal(await nav.isVisible(), false, 'the navigation is folded away on a phone');
+    await p.page.getByRole('button', { name: 'Menu' }).click();
+    await nav.getByRole('link', { name: 'Team', exact: true }).click();
+    await p.page.getByRole('heading', { name: 'Team' }).waitFor();
+    assert.equal(await nav.isVisible(), false, 'choosing a place folds the menu again');
+    const width = await p.page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `the page fits the phone's width (${width} px)`);
+    await p.screenshot('phone-group');
+  });
+
+  it('is installable: a manifest with PNG icons that load, and a service worker', async () => {
+    const html = await (await fetch(app.server.url + '/')).text();
+    assert.match(html, /<link rel="manifest" href="\/manifest.webmanifest">/);
+    const manifest = await (await fetch(app.server.url + '/manifest.webmanifest')).json() as { name: string; start_url: string; display: string; icons: { src: string; sizes: string; type: string }[] };
+    assert.equal(manifest.name, 'Teamspace');
+    assert.equal(manifest.display, 'standalone');
+    assert.equal(manifest.start_url, '/');
+    for (const size of ['192x192', '512x512']) {
+      const icon = manifest.icons.find((i) => i.sizes === size && i.type === 'image/png');
+      assert.ok(icon, `a ${size} PNG icon`);
+      const res = await fetch(app.server.url + icon.src);
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'image/png');
+      assert.deepEqual([...new Uint8Array(await res.arrayBuffer()).slice(1, 4)], [0x50, 0x4e, 0x47]);
+    }
+    const sw = await fetch(app.server.url + '/sw.js');
+    assert.equal(sw.status, 200);
+    assert.match(await sw.text(), /precacheAndRoute/);
+  });
+});
