@@ -27,8 +27,10 @@ interface Inbound {
 function inbound(page: Page): Promise<Inbound[]> {
   return page.evaluate(async () => {
     type Stream = { peerId: string; source: string; consumer: { id: string; kind: string; localId: string } };
-    const call = (globalThis as unknown as { teamspace: { call: { streams: Map<string, Stream>; recvTransport?: { getStats(): Promise<Map<string, Record<string, number & string>>> } } } }).teamspace.call;
-    const byMid = new Map<string, Record<string, number>>();
+    type Stat = { type: string; mid: string; bytesReceived?: number; framesDecoded?: number; totalAudioEnergy?: number };
+    type CallForTests = { streams: Map<string, Stream>; recvTransport?: { getStats(): Promise<Map<string, Stat>> } };
+    const { call } = (globalThis as unknown as { teamspace: { call: CallForTests } }).teamspace;
+    const byMid = new Map<string, Stat>();
     for (const stat of (await call.recvTransport?.getStats())?.values() ?? []) if (stat.type === 'inbound-rtp') byMid.set(stat.mid, stat);
     return [...call.streams.values()].map(({ peerId, source, consumer }) => {
       const stat = byMid.get(consumer.localId);
@@ -191,12 +193,12 @@ describe('calls in the web client', { skip }, () => {
 
     // This member's device says no to the camera (as when the person denies the permission).
     const refusing = await app.open(team.member, `/channels/${channel}`);
-    await refusing.context.addInitScript(() => {
+    await refusing.context.addInitScript(`{
       const devices = navigator.mediaDevices;
       const real = devices.getUserMedia.bind(devices);
       devices.getUserMedia = (constraints) =>
-        constraints?.video ? Promise.reject(new DOMException('Permission denied', 'NotAllowedError')) : real(constraints);
-    });
+        constraints && constraints.video ? Promise.reject(new DOMException('Permission denied', 'NotAllowedError')) : real(constraints);
+    }`);
     await refusing.page.reload();
     await refusing.page.getByRole('button', { name: 'Join call' }).click();
     await refusing.page.getByRole('button', { name: 'Turn camera on' }).click();

@@ -11,6 +11,7 @@ import { kindIcon, kindName } from '../ui/kinds.ts';
 import { Link } from '../ui/Link.tsx';
 import { Refusals } from '../ui/Refusals.tsx';
 import type { ContentViewProps } from './content-view.ts';
+import { SummarizeAction } from './ai/SummarizeAction.tsx';
 import { CallArea } from './call/CallArea.tsx';
 import { TasksView } from './TasksView.tsx';
 import { FilesView } from './FilesView.tsx';
@@ -55,6 +56,7 @@ export function ChannelView({ channelId, tab, focus }: { channelId: string; tab:
     <article aria-label={title} className={`channel channel-${c.type.toLowerCase()}`}>
       <header className="channel-header">
         <h1><span aria-hidden="true">{kindIcon[c.type]}</span> {title} <span className="muted">{kindName[c.type]}</span></h1>
+        <SummarizeAction channel={c} />
         {c.type !== 'VOICE' && (
           <nav aria-label="Channel sections" className="tabs">
             <Link href={`/channels/${c.id}`} aria-current={tab === 'content' ? 'page' : undefined}>{kindName[c.type]}</Link>

@@ -13,7 +13,11 @@ export function TasksView({ channel, open, focus }: ContentViewProps) {
   const members = useResource<MemberInfo[]>(channel.group_id ? `/api/groups/${channel.group_id}/members` : null);
   const [dragged, setDragged] = useState<string | null>(null);
   const editable = channelDoc.editable;
-  useEffect(() => focusItem(focus), [focus]);
+  // A cited task may arrive with the server's copy after the device's (empty on a first visit): focus it once shown.
+  const focusShown = focus !== null && list.some((t) => t.id === focus);
+  useEffect(() => {
+    if (focusShown) focusItem(focus);
+  }, [focus, focusShown]);
 
   const add = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
