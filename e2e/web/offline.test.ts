@@ -12,6 +12,18 @@ let team: Team;
 const taskNames = (page: Page) =>
   page.getByTestId('task').getByLabel('Task').evaluateAll((inputs) => inputs.map((i) => (i as unknown as { value: string }).value));
 
+const pageEditor = (page: Page) => page.locator('.page-content[contenteditable="true"]');
+
+/** Types a new paragraph at the end of the page. */
+async function writeLine(page: Page, text: string): Promise<void> {
+  await pageEditor(page).click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type(text);
+}
+
+const pageText = (page: Page) => page.locator('.page-content').innerText();
+
 async function addTask(page: Page, text: string): Promise<void> {
   await page.getByLabel('New task').fill(text);
   await page.getByRole('button', { name: 'Add task' }).click();
@@ -29,7 +41,7 @@ async function controlledByServiceWorker(page: Page): Promise<void> {
 describe('offline in the web client', { skip: skipWithoutChromium() }, () => {
   before(async () => {
     app = await startWebApp();
-    team = await setUpTeam(app.server, ['TODO']);
+    team = await setUpTeam(app.server, ['TODO', 'DOC']);
   });
   after(async () => {
     await app?.close();
@@ -37,7 +49,11 @@ describe('offline in the web client', { skip: skipWithoutChromium() }, () => {
 
   it('reloads offline from the cache, edits, says so, and converges with another person when back online', async () => {
     const channel = `/channels/${team.channels.TODO}`;
-    const a = await app.open(team.member, channel);
+    const pagePath = `/channels/${team.channels.DOC}`;
+    const a = await app.open(team.member, pagePath);
+    await writeLine(a.page, 'Written online.');
+    await waitForStatus(a.page, /All changes saved/);
+    await a.page.goto(channel);
     await addTask(a.page, 'before going offline');
     await waitForStatus(a.page, /All changes saved/);
     await controlledByServiceWorker(a.page);
@@ -55,11 +71,28 @@ describe('offline in the web client', { skip: skipWithoutChromium() }, () => {
     await a.page.getByLabel('Done: before going offline').check();
     await waitForStatus(a.page, /Offline.*unsynced/);
 
-    const b = await app.open(team.owner, channel);
+    await a.page.goto(pagePath);
+    await pageEditor(a.page).waitFor();
+    await writeLine(a.page, 'Written offline.');
+    await a.screenshot('offline-page');
+
+    const b = await app.open(team.owner, pagePath);
+    await b.page.getByText('Written online.').waitFor();
+    await writeLine(b.page, 'Written by the other meanwhile.');
+    await b.page.goto(channel);
     await eventually(async () => assert.deepEqual(await taskNames(b.page), ['before going offline']), 10_000);
     await addTask(b.page, 'written online meanwhile');
 
     await a.context.setOffline(false);
+    const lines = ['Written online.', 'Written offline.', 'Written by the other meanwhile.'];
+    await eventually(async () => {
+      const text = await pageText(a.page);
+      for (const line of lines) assert.ok(text.includes(line), `the page has "${line}": ${text}`);
+    }, 15_000);
+    await waitForStatus(a.page, /All changes saved/);
+    const document = await app.server.call('GET', `/api/channels/${team.channels.DOC}/document`, { token: team.owner.token });
+    for (const line of lines) assert.ok(document.body.text.includes(line), `stored page has "${line}"`);
+    await a.page.goto(channel);
     const expected = ['before going offline', 'written offline 1', 'written offline 2', 'written online meanwhile'];
     for (const page of [a.page, b.page]) {
       await eventually(async () => assert.deepEqual((await taskNames(page)).sort(), [...expected].sort()), 15_000);
