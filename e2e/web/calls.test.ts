@@ -85,8 +85,8 @@ async function participants(channel: string): Promise<{ user_id: string; produce
 }
 
 /** Opens the channel as `user`, presses "Join call", and waits for their own tile. */
-async function joinCall(user: TestUser, channel: string): Promise<AppPage> {
-  const p = await app.open(user, `/channels/${channel}`);
+async function joinCall(user: TestUser, channel: string, viewport?: { width: number; height: number }): Promise<AppPage> {
+  const p = await app.open(user, `/channels/${channel}`, viewport ? { viewport } : {});
   await p.page.getByRole('button', { name: 'Join call' }).click();
   await tileOf(p.page, user).filter({ hasText: '(you)' }).waitFor();
   return p;
@@ -178,13 +178,14 @@ describe('calls in the web client', { skip }, () => {
     await Promise.all(people.map((p) => p.close()));
   });
 
-  it('a viewer only listens and watches; a device that refuses the camera is said so, beside one that works', { timeout: 90_000 }, async () => {
+  it('a viewer on a phone only listens and watches; a device that refuses the camera is said so, beside one that works', { timeout: 90_000 }, async () => {
     const channel = await voiceChannel();
     const sender = await joinCall(team.owner, channel);
     await sender.page.getByRole('button', { name: 'Turn camera on' }).click();
     await sender.page.getByRole('button', { name: 'Mute' }).waitFor();
 
-    const viewer = await joinCall(team.viewer, channel);
+    // On a phone-sized screen.
+    const viewer = await joinCall(team.viewer, channel, { width: 390, height: 844 });
     await viewer.page.getByText('You are a viewer: you can listen and watch, but not send.').waitFor();
     for (const name of ['Mute', 'Turn camera on', 'Share screen']) assert.equal(await viewer.page.getByRole('button', { name }).count(), 0, name);
     await assertReceives(viewer, [`${await peerIdOf(sender.page)}/mic`, `${await peerIdOf(sender.page)}/webcam`]);
