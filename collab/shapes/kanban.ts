@@ -97,7 +97,41 @@ export function moveCard(doc: Y.Doc, id: string, columnId: string, position: num
   const m = cardsOf(doc).get(id);
   if (!(m instanceof Y.Map) || !readCard(doc, id) || !hasColumn(doc, columnId)) return undefined;
   const others = readCards(doc).filter((c) => c.column_id === columnId && c.id !== id).map((c) => c.order);
-  m.set('column_id', columnId);
-  m.set('order', orderAt(others, position));
+  // One transaction: a client sends the move as one update (one unsynced change), never half of it.
+  doc.transact(() => {
+    m.set('column_id', columnId);
+    m.set('order', orderAt(others, position));
+  });
   return readCard(doc, id);
+}
+
+export function renameColumn(doc: Y.Doc, id: string, title: string): Column | undefined {
+  const m = columnsOf(doc).get(id);
+  if (!(m instanceof Y.Map) || !hasColumn(doc, id)) return undefined;
+  m.set('title', title);
+  return readColumns(doc).find((c) => c.id === id);
+}
+
+/** Moves a column to a position (0 first) among the others, changing only its order. */
+export function moveColumn(doc: Y.Doc, id: string, position: number): Column | undefined {
+  const m = columnsOf(doc).get(id);
+  if (!(m instanceof Y.Map) || !hasColumn(doc, id)) return undefined;
+  m.set('order', orderAt(readColumns(doc).filter((c) => c.id !== id).map((c) => c.order), position));
+  return readColumns(doc).find((c) => c.id === id);
+}
+
+export function deleteCard(doc: Y.Doc, id: string): boolean {
+  if (!cardsOf(doc).has(id)) return false;
+  cardsOf(doc).delete(id);
+  return true;
+}
+
+/**
+ * Removes a column that holds no cards: whether it did. Any card naming it counts, as in the write rules, which
+ * refuse removing a column that still holds one.
+ */
+export function deleteColumn(doc: Y.Doc, id: string): boolean {
+  if (!columnsOf(doc).has(id) || mapEntries(cardsOf(doc)).some(([, m]) => m.get('column_id') === id)) return false;
+  columnsOf(doc).delete(id);
+  return true;
 }

@@ -89,6 +89,23 @@ describe('tasks and kanban shapes', () => {
     assert.deepEqual(kanban.readBoard(a), kanban.readBoard(b));
   });
 
+  it('renames and reorders columns, deletes cards, and removes only an empty column', () => {
+    const doc = new Y.Doc();
+    const todo = kanban.addColumn(doc, 'todo');
+    const done = kanban.addColumn(doc, 'done');
+    const card = kanban.addCard(doc, todo.id, 'card');
+    assert.equal(kanban.renameColumn(doc, todo.id, 'to do')?.title, 'to do');
+    assert.equal(kanban.moveColumn(doc, done.id, 0)?.id, done.id);
+    assert.deepEqual(kanban.readBoard(doc).columns.map((c) => c.title), ['done', 'to do']);
+    assert.equal(kanban.deleteColumn(doc, todo.id), false, 'a column holding a card stays');
+    assert.equal(kanban.deleteColumn(doc, done.id), true, 'an empty one goes');
+    assert.equal(kanban.deleteCard(doc, card.id), true);
+    assert.equal(kanban.deleteCard(doc, card.id), false);
+    assert.equal(kanban.deleteColumn(doc, todo.id), true, 'emptied, it goes too');
+    assert.deepEqual(kanban.readBoard(doc).columns, []);
+    assert.equal(kanban.renameColumn(doc, todo.id, 'gone'), undefined);
+  });
+
   it('orders around keys a client wrote that are not fractional keys', () => {
     const doc = new Y.Doc();
     const good = tasks.addTask(doc, { content: 'good' });

@@ -20,7 +20,10 @@ export interface ChannelDocState {
   connection: 'connecting' | 'connected' | 'disconnected';
   /** The server's copy has been merged in since the last (re)connection. */
   synced: boolean;
-  /** The device's copy has been read from IndexedDB (false while there is none). */
+  /**
+   * The device has a copy: read from IndexedDB (false while there is none), or the server's once synced (kept in
+   * IndexedDB, or in memory without it), so a view stays usable when the connection drops.
+   */
   loadedLocally: boolean;
   /** IndexedDB could not be opened: the document lives only as long as the page. */
   storageUnavailable: boolean;
@@ -68,7 +71,14 @@ export class ChannelDoc {
 
   constructor(readonly name: string) {
     this.open();
+    window.addEventListener('online', this.followNetwork);
+    window.addEventListener('offline', this.followNetwork);
   }
+
+  // A browser going offline may keep its WebSocket half-open for a while (emulated offline keeps it working), and
+  // coming back waits for the provider's next retry: follow what the browser says instead, so edits made offline
+  // stay on this device until it reconnects, at once, and merges them.
+  private followNetwork = () => (navigator.onLine ? void this.socket.connect() : this.socket.disconnect());
 
   /** Something to show and edit: the device's copy or the server's has arrived. */
   get ready(): boolean {
@@ -100,7 +110,7 @@ export class ChannelDoc {
       document: this.doc,
       token: () => accessToken(),
       onStatus: ({ status }) => this.provider === provider && this.set({ connection: status as ChannelDocState['connection'], ...(status !== 'connected' && { synced: false }) }),
-      onSynced: ({ state }) => this.provider === provider && this.set({ synced: state, closedBecause: null }),
+      onSynced: ({ state }) => this.provider === provider && this.set({ synced: state, closedBecause: null, ...(state && { loadedLocally: true }) }),
       onUnsyncedChanges: ({ number }) => this.provider === provider && this.set({ unsynced: number }),
       onAuthenticated: ({ scope }) => this.provider === provider && this.set({ readOnly: scope === 'readonly' }),
       onAuthenticationFailed: ({ reason }) => this.provider === provider && this.set({ closedBecause: reason }),
@@ -175,6 +185,8 @@ export class ChannelDoc {
 
   destroy(): void {
     this.destroyed = true;
+    window.removeEventListener('online', this.followNetwork);
+    window.removeEventListener('offline', this.followNetwork);
     this.closeConnection();
     void this.persistence?.destroy();
     this.doc.destroy();

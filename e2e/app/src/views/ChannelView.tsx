@@ -16,6 +16,7 @@ import { CallArea } from './call/CallArea.tsx';
 import { TasksView } from './TasksView.tsx';
 import { FilesView } from './FilesView.tsx';
 import { lazy } from 'react';
+import { BoardView } from './BoardView.tsx';
 
 // Tiptap comes with the page view only, not in the shell.
 const PageView = lazy(() => import('./PageView.tsx'));
@@ -23,6 +24,7 @@ const PageView = lazy(() => import('./PageView.tsx'));
 const contentViews: Partial<Record<ChannelKind, ComponentType<ContentViewProps>>> = {
   TODO: TasksView,
   DOC: PageView,
+  KANBAN: BoardView,
 };
 
 function DocumentArea({ channel, focus }: { channel: ChannelInfo; focus: string | null }) {
