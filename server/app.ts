@@ -31,6 +31,7 @@ import { mountChannelRoutes } from './workspace/channels.ts';
 import { mountDmRoutes } from './workspace/dms.ts';
 import { mountGroupRoutes } from './workspace/groups.ts';
 import { mountMemberRoutes } from './workspace/members.ts';
+import { mountPeopleRoutes } from './workspace/people.ts';
 
 const openApiDocument = buildOpenApiDocument(Object.values(endpoints), { title: 'Teamspace API', version: '1' });
 
@@ -77,6 +78,7 @@ export function createApp(parts: AppParts): express.Express {
   mountAuthRoutes(api, ctx);
   mountGroupRoutes(api, ctx);
   mountMemberRoutes(api, ctx);
+  mountPeopleRoutes(api, ctx);
   mountChannelRoutes(api, ctx);
   mountDmRoutes(api, ctx);
   mountTaskRoutes(api, ctx);

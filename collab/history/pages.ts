@@ -11,9 +11,12 @@ export interface PageQuery {
   limit: number;
 }
 
+/** A message with the part of history that holds it now: null for the live part, else its segment's number. */
+export type PagedMessage = Message & { part: number | null };
+
 export interface Page {
   /** Oldest first, in the order the server first stored them. */
-  messages: Message[];
+  messages: PagedMessage[];
   /** What to pass as `before` for the page before this one; null at the start of history. */
   next_before: string | null;
 }
@@ -41,7 +44,7 @@ export async function pageOfHistory(db: Queryable, read: Read, channelId: string
   // Neither sealed nor a live message of the thread asked for.
   if (end < 0) return undefined;
   const start = Math.max(0, end - query.limit);
-  const fromLive = list.slice(start, end);
+  const fromLive = list.slice(start, end).map((m) => ({ ...m, part: null }));
   if (start > 0) return { messages: fromLive, next_before: fromLive[0]!.id };
   return sealedPage(db, read, channelId, query, { after: fromLive, inLive: new Set(live.map((m) => m.id)) });
 }
@@ -55,7 +58,7 @@ async function sealedPage(
   read: Read,
   channelId: string,
   query: PageQuery,
-  page: { before?: string; after: Message[]; inLive: Set<string> },
+  page: { before?: string; after: PagedMessage[]; inLive: Set<string> },
 ): Promise<Page> {
   const wanted = query.limit - page.after.length;
   const { rows } = await db.query<{ message_id: string; part: number }>(
@@ -68,10 +71,10 @@ async function sealedPage(
   const older = rows.slice(0, wanted).reverse().filter((row) => !page.inLive.has(row.message_id));
   const byPart = new Map<number, string[]>();
   for (const row of older) byPart.set(row.part, [...(byPart.get(row.part) ?? []), row.message_id]);
-  const found = new Map<string, Message>();
+  const found = new Map<string, PagedMessage>();
   for (const [part, ids] of byPart) {
     const messages = await read(segmentName(channelId, part), (doc) => ids.map((id) => readMessageById(doc, id)));
-    for (const m of messages) if (m) found.set(m.id, m);
+    for (const m of messages) if (m) found.set(m.id, { ...m, part });
   }
   const messages = [...older.flatMap((row) => found.get(row.message_id) ?? []), ...page.after];
   return { messages, next_before: rows.length > wanted && messages.length ? messages[0]!.id : null };

@@ -166,6 +166,13 @@ describe('chat history in parts', () => {
     assert.deepEqual(pages.flat(), expected, 'every message once, in the order the server stored them');
     assert.ok(pages.slice(1).every((p) => p.length === 7), 'full pages');
 
+    // Each message says which part holds it (null: the live part), so a client knows which document to open.
+    const located = await wholeHistory(server, channel, team.member.token);
+    const holds = async (part: number | null, id: string) =>
+      server.collab.read(part === null ? channel : segmentName(channel, part), (doc) => chat.readMessageById(doc, id) !== undefined);
+    for (const m of located) assert.ok(await holds(m.part, m.id), `${m.text} is in part ${m.part}`);
+    assert.ok(located.some((m) => m.part === null) && located.some((m) => m.part === 0), 'live and sealed messages both');
+
     const thread = await server.call('GET', `/api/channels/${channel}/messages?thread=${root.id}&limit=3`, { token: team.member.token });
     const older = await server.call('GET', `/api/channels/${channel}/messages?thread=${root.id}&limit=3&before=${thread.body.next_before}`, { token: team.member.token });
     assert.deepEqual(
@@ -185,11 +192,13 @@ describe('chat history in parts', () => {
 });
 
 /** Every message of a channel's history over REST, oldest first, following `next_before`. */
-async function wholeHistory(server: TestServer, channel: string, token: string): Promise<chat.Message[]> {
-  const pages: chat.Message[][] = [];
+type Located = chat.Message & { part: number | null };
+
+async function wholeHistory(server: TestServer, channel: string, token: string): Promise<Located[]> {
+  const pages: Located[][] = [];
   let before: string | null = null;
   do {
-    const res: { status: number; body: { messages: chat.Message[]; next_before: string | null } } = await server.call('GET', `/api/channels/${channel}/messages?limit=50${before ? `&before=${before}` : ''}`, { token });
+    const res: { status: number; body: { messages: Located[]; next_before: string | null } } = await server.call('GET', `/api/channels/${channel}/messages?limit=50${before ? `&before=${before}` : ''}`, { token });
     assert.equal(res.status, 200);
     pages.unshift(res.body.messages);
     before = res.body.next_before;

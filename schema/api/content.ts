@@ -137,6 +137,11 @@ export const Message = z
     parent_id: z.string().nullable(),
     deleted: z.boolean(),
     reactions: z.record(z.string(), z.array(z.string())),
+    part: z.number().int().nullable().openapi({
+      description:
+        'where the message lives now: null for the live part (the document named by the channel id), n for the ' +
+        'history segment `<channel id>/history/<n>` (open it over /collab to edit, react to or delete the message)',
+    }),
   })
   .openapi('Message');
 

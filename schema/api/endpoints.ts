@@ -9,6 +9,8 @@ import {
   Member,
   MemberParams,
   PageQuery,
+  PeopleQuery,
+  Person,
   UpdateMemberRequest,
 } from './groups.ts';
 import { Channel, CreateChannelRequest, CreateDmRequest } from './channels.ts';
@@ -60,6 +62,11 @@ export const authEndpoints = {
 };
 
 export const groupEndpoints = {
+  listPeople: endpoint({
+    method: 'get', path: '/api/users', tag: 'groups', auth: true,
+    summary: 'Names for user ids the caller may see (sharing a group or a DM, themselves, bots); others are left out',
+    query: PeopleQuery, status: 200, response: z.array(Person),
+  }),
   createGroup: endpoint({
     method: 'post', path: '/api/groups', tag: 'groups', auth: true,
     summary: 'Create a group; the caller becomes its owner', body: CreateGroupRequest, status: 201, response: Group,

@@ -42,6 +42,24 @@ export const Member = z
   })
   .openapi('Member');
 
+/** Who a user id is, for showing names: people the caller shares a group or a DM with, themselves, and bots. */
+export const Person = z
+  .object({
+    id: Uuid,
+    username: z.string(),
+    display_name: z.string().nullable(),
+    is_bot: z.boolean(),
+  })
+  .openapi('Person');
+
+export const PeopleQuery = z.strictObject({
+  ids: z
+    .string()
+    .transform((s) => s.split(','))
+    .pipe(z.array(Uuid).min(1).max(200))
+    .openapi({ description: 'comma-separated user ids (at most 200)' }),
+});
+
 export const AuditEntry = z
   .object({
     id: z.number().int(),

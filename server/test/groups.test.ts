@@ -273,4 +273,29 @@ describe('memberships', () => {
     const forMember = await server.call('GET', `/api/groups/${groupId}/audit`, { token: m.token });
     assert.equal(forMember.status, 403);
   });
+  it('names the people a user may see: group mates, DM partners, themselves and bots, never strangers', async () => {
+    const alice = await server.signUp('ppl-alice');
+    const bob = await server.signUp('ppl-bob');
+    const stranger = await server.signUp('ppl-stranger');
+    const { rows: [bot] } = await server.database.pool.query<{ id: string }>(
+      `INSERT INTO users (username, email, password_hash, display_name, is_bot) VALUES ('ppl-bot', 'ppl-bot@bot.invalid', 'x', 'Bot', true) RETURNING id`,
+    );
+    const groupId = await createGroup(alice);
+    assert.equal((await add(alice, groupId, bob, 'member')).status, 201);
+    const dm = await server.call('POST', '/api/dms', { token: alice.token, json: { user_id: bob.id } });
+    assert.equal(dm.status, 201);
+    const names = async () => {
+      const ids = [alice.id, bob.id, stranger.id, bot!.id, crypto.randomUUID()].join(',');
+      const res = await server.call('GET', `/api/users?ids=${ids}`, { token: alice.token });
+      assert.equal(res.status, 200);
+      return Object.fromEntries(res.body.map((p: { id: string; is_bot: boolean }) => [p.id, p.is_bot]));
+    };
+    const expected = { [alice.id]: false, [bob.id]: false, [bot!.id]: true };
+    assert.deepEqual(await names(), expected);
+    // Out of the group, bob is still alice's DM partner; the stranger never shows.
+    assert.equal((await server.call('DELETE', `/api/groups/${groupId}/members/${bob.id}`, { token: alice.token })).status, 204);
+    assert.deepEqual(await names(), expected);
+    const bad = await server.call('GET', '/api/users?ids=not-a-uuid', { token: alice.token });
+    assert.equal(errorCode(bad), 'validation_failed');
+  });
 });
