@@ -164,14 +164,19 @@ export class ChannelDoc {
   /** Opens a new connection: with the same copy after a rollover, or with a new, empty one once it is stale. */
   private reopen(stale: boolean): void {
     this.closeConnection();
-    if (stale) {
-      void this.persistence?.clearData();
-      this.persistence = null;
-      this.doc.destroy();
-      this.doc = new Y.Doc();
-      this.set({ loadedLocally: false, synced: false, unsynced: 0 });
+    // A change made after the server took this copy over reached a closed connection: reopening with the same copy
+    // has it taken over too (the server takes a stale copy over each time it comes back).
+    if (!stale || this.state.unsynced > 0) {
+      if (!this.destroyed) this.open();
+      return;
     }
-    if (!this.destroyed) this.open();
+    // The old copy's database must be gone before a new copy opens one under the same name, or it would load it.
+    const cleared = this.persistence?.clearData().catch(() => undefined);
+    this.persistence = null;
+    this.doc.destroy();
+    this.doc = new Y.Doc();
+    this.set({ loadedLocally: false, synced: false, unsynced: 0 });
+    void Promise.resolve(cleared).then(() => !this.destroyed && this.open());
   }
 
   dismissRefusals(): void {

@@ -1,6 +1,7 @@
 // Every channel document the app has open, so the status bar can say how all of them stand at once.
 import { useSyncExternalStore } from 'react';
 import type { ChannelDoc } from './channel-doc.ts';
+import { exposeOpenDoc } from './devtools.ts';
 
 const open = new Set<ChannelDoc>();
 const listeners = new Set<() => void>();
@@ -25,9 +26,11 @@ function recompute(): void {
 export function trackOpenDoc(doc: ChannelDoc): () => void {
   open.add(doc);
   const unsubscribe = doc.subscribe(recompute);
+  const unexpose = exposeOpenDoc(doc);
   recompute();
   return () => {
     unsubscribe();
+    unexpose();
     open.delete(doc);
     recompute();
   };

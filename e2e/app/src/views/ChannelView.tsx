@@ -14,6 +14,7 @@ import type { ContentViewProps } from './content-view.ts';
 import { SummarizeAction } from './ai/SummarizeAction.tsx';
 import { CallArea } from './call/CallArea.tsx';
 import { TasksView } from './TasksView.tsx';
+import { ChatView } from './ChatView.tsx';
 import { FilesView } from './FilesView.tsx';
 import { lazy } from 'react';
 import { BoardView } from './BoardView.tsx';
@@ -23,6 +24,8 @@ const PageView = lazy(() => import('./PageView.tsx'));
 
 const contentViews: Partial<Record<ChannelKind, ComponentType<ContentViewProps>>> = {
   TODO: TasksView,
+  TEXT: ChatView,
+  DM: ChatView,
   DOC: PageView,
   KANBAN: BoardView,
 };
