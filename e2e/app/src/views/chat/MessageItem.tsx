@@ -99,7 +99,7 @@ export function MessageItem({ message: m, names, myId, header, editable, canMode
       {!m.deleted && (
         <div className="actions">
           {actions.openThread && (
-            <button type="button" className="quiet" onClick={() => actions.openThread!(m)}>
+            <button type="button" className={replies ? 'quiet replies' : 'quiet'} onClick={() => actions.openThread!(m)}>
               {replies ? `${replies} ${replies === 1 ? 'reply' : 'replies'}` : 'Reply in thread'}
             </button>
           )}
