@@ -24,6 +24,14 @@ async function writeLine(page: Page, text: string): Promise<void> {
 
 const pageText = (page: Page) => page.locator('.page-content').innerText();
 
+async function post(page: Page, text: string): Promise<void> {
+  await page.getByLabel('Message', { exact: true }).fill(text);
+  await page.getByLabel('Message', { exact: true }).press('Enter');
+}
+
+const shownMessages = (page: Page) =>
+  page.getByRole('list', { name: 'Messages' }).getByTestId('message').locator('.text .body').allTextContents();
+
 async function addTask(page: Page, text: string): Promise<void> {
   await page.getByLabel('New task').fill(text);
   await page.getByRole('button', { name: 'Add task' }).click();
@@ -41,16 +49,20 @@ async function controlledByServiceWorker(page: Page): Promise<void> {
 describe('offline in the web client', { skip: skipWithoutChromium() }, () => {
   before(async () => {
     app = await startWebApp();
-    team = await setUpTeam(app.server, ['TODO', 'DOC']);
+    team = await setUpTeam(app.server, ['TODO', 'DOC', 'TEXT']);
   });
   after(async () => {
     await app?.close();
   });
 
-  it('reloads offline from the cache, edits, says so, and converges with another person when back online', async () => {
+  it('reloads offline from the cache, writes tasks, page text and messages, says so, and converges with another person when back online, even for channels it no longer shows', async () => {
     const channel = `/channels/${team.channels.TODO}`;
     const pagePath = `/channels/${team.channels.DOC}`;
-    const a = await app.open(team.member, pagePath);
+    const chatPath = `/channels/${team.channels.TEXT}`;
+    const a = await app.open(team.member, chatPath);
+    await post(a.page, 'hello before going offline');
+    await waitForStatus(a.page, /All changes saved/);
+    await a.page.goto(pagePath);
     await writeLine(a.page, 'Written online.');
     await waitForStatus(a.page, /All changes saved/);
     await a.page.goto(channel);
@@ -75,8 +87,19 @@ describe('offline in the web client', { skip: skipWithoutChromium() }, () => {
     await pageEditor(a.page).waitFor();
     await writeLine(a.page, 'Written offline.');
     await a.screenshot('offline-page');
+    await a.page.goto(chatPath);
+    await a.page.getByText('hello before going offline').waitFor();
+    await post(a.page, 'posted offline 1');
+    await post(a.page, 'posted offline 2');
+    await a.screenshot('offline-chat');
+    // Back to the task list: the page and the chat, changed offline, are no longer open here.
+    await a.page.goto(channel);
+    await a.page.getByTestId('task').first().waitFor();
 
-    const b = await app.open(team.owner, pagePath);
+    const b = await app.open(team.owner, chatPath);
+    await b.page.getByText('hello before going offline').waitFor();
+    await post(b.page, 'posted online meanwhile');
+    await b.page.goto(pagePath);
     await b.page.getByText('Written online.').waitFor();
     await writeLine(b.page, 'Written by the other meanwhile.');
     await b.page.goto(channel);
@@ -84,24 +107,39 @@ describe('offline in the web client', { skip: skipWithoutChromium() }, () => {
     await addTask(b.page, 'written online meanwhile');
 
     await a.context.setOffline(false);
-    const lines = ['Written online.', 'Written offline.', 'Written by the other meanwhile.'];
-    await eventually(async () => {
-      const text = await pageText(a.page);
-      for (const line of lines) assert.ok(text.includes(line), `the page has "${line}": ${text}`);
-    }, 15_000);
-    await waitForStatus(a.page, /All changes saved/);
-    const document = await app.server.call('GET', `/api/channels/${team.channels.DOC}/document`, { token: team.owner.token });
-    for (const line of lines) assert.ok(document.body.text.includes(line), `stored page has "${line}"`);
-    await a.page.goto(channel);
     const expected = ['before going offline', 'written offline 1', 'written offline 2', 'written online meanwhile'];
     for (const page of [a.page, b.page]) {
       await eventually(async () => assert.deepEqual((await taskNames(page)).sort(), [...expected].sort()), 15_000);
     }
     await waitForStatus(a.page, /All changes saved/);
     assert.equal(await b.page.getByLabel('Done: before going offline').isChecked(), true);
-    const stored = await app.server.call('GET', `/api/channels/${team.channels.TODO}/tasks`, { token: team.owner.token });
-    assert.deepEqual(stored.body.map((t: { content: string }) => t.content).sort(), [...expected].sort());
     assert.deepEqual(await taskNames(a.page), await taskNames(b.page));
+    const storedTasks = await app.server.call('GET', `/api/channels/${team.channels.TODO}/tasks`, { token: team.owner.token });
+    assert.deepEqual(storedTasks.body.map((t: { content: string }) => t.content).sort(), [...expected].sort());
+
+    // The chat and the page reach the other person although nobody opened them here again.
+    const chat = ['hello before going offline', 'posted online meanwhile', 'posted offline 1', 'posted offline 2'];
+    await b.page.goto(chatPath);
+    await eventually(async () => assert.deepEqual((await shownMessages(b.page)).sort(), [...chat].sort()), 15_000);
+    const lines = ['Written online.', 'Written offline.', 'Written by the other meanwhile.'];
+    await b.page.goto(pagePath);
+    await eventually(async () => {
+      const text = await pageText(b.page);
+      for (const line of lines) assert.ok(text.includes(line), `the page has "${line}": ${text}`);
+    }, 15_000);
+    const document = await app.server.call('GET', `/api/channels/${team.channels.DOC}/document`, { token: team.owner.token });
+    for (const line of lines) assert.ok(document.body.text.includes(line), `stored page has "${line}"`);
+
+    await a.page.goto(chatPath);
+    await b.page.goto(chatPath);
+    await eventually(async () => assert.deepEqual((await shownMessages(a.page)).sort(), [...chat].sort()), 15_000);
+    assert.deepEqual(await shownMessages(a.page), await shownMessages(b.page), 'both show one order');
+    const stored = await app.server.call('GET', `/api/channels/${team.channels.TEXT}/messages`, { token: team.owner.token });
+    assert.deepEqual(stored.body.messages.map((m: { text: string }) => m.text), await shownMessages(b.page));
+    await a.page.goto(pagePath);
+    await b.page.goto(pagePath);
+    await eventually(async () => assert.equal(await pageText(a.page), await pageText(b.page)), 15_000);
+    await waitForStatus(a.page, /All changes saved/);
     process.stdout.write(`# cached task list rendered offline in ${renderedMs} ms after reload\n`);
   });
 });

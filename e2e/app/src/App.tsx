@@ -2,6 +2,7 @@
 import { lazy, Suspense, useEffect, useState, useSyncExternalStore } from 'react';
 import { useResource } from './api.ts';
 import type { ChannelInfo, GroupInfo } from './api-types.ts';
+import { syncPendingDocuments } from './collab/background-sync.ts';
 import { indexedDbAvailable } from './offline-data.ts';
 import { navigate, useRoute, type Route } from './router.ts';
 import { currentUser, logout, onSessionChange } from './session.ts';
@@ -74,6 +75,12 @@ export function App() {
   const [menuOpen, setMenuOpen] = useState(false);
   const [storageUnavailable, setStorageUnavailable] = useState(false);
   useEffect(() => void indexedDbAvailable.then((ok) => setStorageUnavailable(!ok)), []);
+  useEffect(() => {
+    if (!user) return;
+    syncPendingDocuments();
+    window.addEventListener('online', syncPendingDocuments);
+    return () => window.removeEventListener('online', syncPendingDocuments);
+  }, [user]);
   useEffect(() => {
     if (!user && route.view !== 'login' && route.view !== 'register') navigate('/login', { replace: true });
     if (user && (route.view === 'login' || route.view === 'register')) navigate('/', { replace: true });

@@ -2,6 +2,7 @@
 // per document, named with PREFIX) and API answers in localStorage. Forgotten at sign-out.
 export const DOC_DB_PREFIX = 'teamspace:';
 const API_CACHE_PREFIX = 'teamspace.api:';
+const PENDING_KEY = 'teamspace.pending';
 
 export function cacheApiAnswer(path: string, value: unknown): void {
   try {
@@ -16,7 +17,32 @@ export function cachedApiAnswer<T>(path: string): T | undefined {
   return raw === null ? undefined : (JSON.parse(raw) as T);
 }
 
+/**
+ * Documents changed on this device that the server may not have yet: kept across reloads so that, back online,
+ * each is synced even if nobody opens it again.
+ */
+export function pendingDocuments(): string[] {
+  try {
+    return JSON.parse(localStorage.getItem(PENDING_KEY) ?? '[]') as string[];
+  } catch {
+    return [];
+  }
+}
+
+export function markPending(name: string, pending: boolean): void {
+  const names = new Set(pendingDocuments());
+  if (names.has(name) === pending) return;
+  if (pending) names.add(name);
+  else names.delete(name);
+  try {
+    localStorage.setItem(PENDING_KEY, JSON.stringify([...names]));
+  } catch {
+    // Without storage the document still syncs while it is open.
+  }
+}
+
 export async function clearOfflineData(): Promise<void> {
+  localStorage.removeItem(PENDING_KEY);
   for (const key of Object.keys(localStorage)) if (key.startsWith(API_CACHE_PREFIX)) localStorage.removeItem(key);
   const databases = await indexedDB?.databases?.().catch(() => []) ?? [];
   await Promise.all(

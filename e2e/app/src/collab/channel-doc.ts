@@ -6,7 +6,7 @@
 import { HocuspocusProvider, HocuspocusProviderWebsocket } from '@hocuspocus/provider';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import * as Y from 'yjs';
-import { DOC_DB_PREFIX } from '../offline-data.ts';
+import { DOC_DB_PREFIX, markPending } from '../offline-data.ts';
 import { accessToken, currentUser } from '../session.ts';
 
 export interface Refusal {
@@ -69,7 +69,11 @@ export class ChannelDoc {
     refusals: [],
   };
 
+  /** Resolves once the device's copy has been read (at once when there is none to read). */
+  localCopyRead: Promise<void> = Promise.resolve();
+
   constructor(readonly name: string) {
+    this.watchLocalChanges();
     this.open();
     window.addEventListener('online', this.followNetwork);
     window.addEventListener('offline', this.followNetwork);
@@ -97,7 +101,15 @@ export class ChannelDoc {
 
   private set(patch: Partial<ChannelDocState>): void {
     this.state = { ...this.state, ...patch };
+    if (this.state.synced && this.state.unsynced === 0) markPending(this.name, false);
     this.listeners.forEach((l) => l());
+  }
+
+  /** A change made here (not one from the server or from IndexedDB) is pending until the server has it. */
+  private watchLocalChanges(): void {
+    this.doc.on('update', (_update: Uint8Array, origin: unknown) => {
+      if (origin !== this.provider && origin !== this.persistence) markPending(this.name, true);
+    });
   }
 
   private open(): void {
@@ -134,6 +146,7 @@ export class ChannelDoc {
     try {
       const persistence = new IndexeddbPersistence(`${DOC_DB_PREFIX}${userId}:${this.name}`, this.doc);
       this.persistence = persistence;
+      this.localCopyRead = persistence.whenSynced.then(() => undefined, () => undefined);
       // An empty database is no copy: a channel never opened on this device waits for the server.
       persistence.whenSynced.then(
         () => this.persistence === persistence && this.doc.store.clients.size > 0 && this.set({ loadedLocally: true }),
@@ -175,6 +188,7 @@ export class ChannelDoc {
     this.persistence = null;
     this.doc.destroy();
     this.doc = new Y.Doc();
+    this.watchLocalChanges();
     this.set({ loadedLocally: false, synced: false, unsynced: 0 });
     void Promise.resolve(cleared).then(() => !this.destroyed && this.open());
   }

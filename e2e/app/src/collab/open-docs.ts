@@ -23,6 +23,9 @@ function recompute(): void {
   listeners.forEach((l) => l());
 }
 
+/** A view has this document open (it syncs itself). */
+export const isOpen = (name: string): boolean => [...open].some((doc) => doc.name === name);
+
 export function trackOpenDoc(doc: ChannelDoc): () => void {
   open.add(doc);
   const unsubscribe = doc.subscribe(recompute);
