@@ -6,6 +6,7 @@ import type { AccessTokens } from './auth/tokens.ts';
 import type { Collab, Keyring } from '../collab/index.ts';
 import type { Ai } from '../ai/index.ts';
 import { mountAiRoutes } from './ai/routes.ts';
+import { mountAdmin } from './admin/index.ts';
 import type { Calls } from '../sfu/index.ts';
 import { mountCallRoutes } from './calls/routes.ts';
 import { mountFileRoutes } from './files/routes.ts';
@@ -89,6 +90,7 @@ export function createApp(parts: AppParts): express.Express {
   mountFileRoutes(api, ctx);
   mountAiRoutes(api, ctx);
   app.use(api);
+  mountAdmin(app, { config, db: database.pool, collab: parts.collab, calls: parts.calls, ai: parts.ai, log });
   mountWebClient(app, config.WEB_CLIENT_DIR, log);
 
   app.use(notFoundHandler, errorHandler);

@@ -101,8 +101,16 @@ const EnvSchema = z.object({
   AI_WORKER: z.enum(['in-process', 'none']).default('in-process'),
   AI_INDEX_DEBOUNCE_MS: z.coerce.number().int().min(0).default(2000),
   AI_SWEEP_INTERVAL_SECONDS: duration.default(21_600),
+  ADMIN_SESSION_IDLE_SECONDS: duration.default(1800),
+  ADMIN_SESSION_MAX_SECONDS: duration.default(43_200),
+  // The first superuser, made at start when there is none (all three, or none).
+  ADMIN_USERNAME: z.string().regex(/^[A-Za-z0-9_.-]{3,32}$/, '3-32 letters, digits, _ . -').optional(),
+  ADMIN_EMAIL: z.email().optional(),
+  ADMIN_PASSWORD: z.string().min(10).max(256).optional(),
 }).refine((env) => env.RTC_MIN_PORT <= env.RTC_MAX_PORT, {
   path: ['RTC_MAX_PORT'], message: 'must not be below RTC_MIN_PORT',
+}).refine((env) => new Set([env.ADMIN_USERNAME, env.ADMIN_EMAIL, env.ADMIN_PASSWORD].map((v) => v === undefined)).size === 1, {
+  path: ['ADMIN_USERNAME'], message: 'ADMIN_USERNAME, ADMIN_EMAIL and ADMIN_PASSWORD go together: set all three or none',
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -7,6 +7,7 @@ import { startBot, type Ai } from '../ai/index.ts';
 import { startAiFromConfig } from './ai/start.ts';
 import { hashPassword } from './auth/passwords.ts';
 import { createApp } from './app.ts';
+import { ensureFirstSuperuser } from './admin/superusers.ts';
 import { accessTokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
@@ -44,6 +45,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     stops.push(() => database.close());
     const access = await createAccessCache(database, log);
     stops.push(() => access.stop());
+    await ensureFirstSuperuser(database.pool, config, log);
     const tokens = accessTokens(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SECONDS);
     const registry = createRegistry();
     const keyring = keyringFromBase64(config.ENCRYPTION_KEY, config.ENCRYPTION_OLD_KEYS);

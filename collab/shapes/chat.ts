@@ -68,6 +68,19 @@ export function readMessageById(doc: Y.Doc, id: string): Message | undefined {
   return readMessage(findMap(doc, id));
 }
 
+/**
+ * The Yjs item id of each message's map, by message id: what `document_writes` ranges name, so the writer of a
+ * message is a lookup (its `author_id` is only what the writer claimed).
+ */
+export function messageItemIds(doc: Y.Doc, ids: readonly string[]): Map<string, { client: number; clock: number }> {
+  const found = new Map<string, { client: number; clock: number }>();
+  for (const id of ids) {
+    const item = findMap(doc, id)?._item;
+    if (item) found.set(id, { client: item.id.client, clock: item.id.clock });
+  }
+  return found;
+}
+
 export interface NewMessage {
   author_id: string;
   text: string;
