@@ -8,6 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { chat } from '../../collab/index.ts';
+import { loadConfig } from '../config.ts';
 import { connect, waitFor, type Client } from '../../collab/test/clients.ts';
 import { adminClient, makeSuperuser, type AdminClient } from './admin-client.ts';
 import { eventually, setUpTeam, startTestServer, testDb, type TestServer, type TestUser } from './harness.ts';
@@ -327,6 +328,13 @@ describe('admin console: audit, jobs, figures, health', () => {
 });
 
 describe('the first superuser', () => {
+  it('takes ADMIN_USERNAME, ADMIN_EMAIL and ADMIN_PASSWORD together, never one alone', () => {
+    const env = { DATA_DIR: server.dataDir, JWT_SECRET: server.jwtSecret };
+    const trio = { ADMIN_USERNAME: 'boss', ADMIN_EMAIL: 'boss@example.test', ADMIN_PASSWORD: 'a long password' };
+    assert.equal(loadConfig({ ...env, ...trio }).ADMIN_USERNAME, 'boss');
+    assert.throws(() => loadConfig({ ...env, ADMIN_USERNAME: 'boss' }), /set all three or none/);
+  });
+
   it('is made at start from ADMIN_USERNAME, ADMIN_EMAIL and ADMIN_PASSWORD when there is none', async () => {
     const env = { ADMIN_USERNAME: 'firstadmin', ADMIN_EMAIL: 'first@example.test', ADMIN_PASSWORD: 'the first password' };
     const s = await startTestServer(env);
