@@ -50,11 +50,17 @@ describe('web client serving', () => {
   });
 
   it("never answers the server's own paths with the app", async () => {
-    for (const p of ['/api/nothing-here', '/api', '/admin', '/admin/users', '/collab', '/rtc', '/health/nothing']) {
+    for (const p of ['/api/nothing-here', '/api', '/collab', '/rtc', '/health/nothing']) {
       const res = await get(p);
       assert.equal(res.status, 404, p);
       assert.match(res.headers.get('content-type') ?? '', /application\/json/, p);
       assert.equal(await codeOf(res), 'not_found', p);
+    }
+    // The admin console answers its own paths (its login, for a browser without a console session).
+    for (const p of ['/admin', '/admin/users', '/admin/nothing-here']) {
+      const res = await get(p);
+      assert.equal(res.url, `${server.url}/admin/login`, p);
+      assert.match(await res.text(), /Teamspace admin/, p);
     }
     const health = await get('/health');
     assert.equal(health.status, 200);
