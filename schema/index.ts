@@ -12,3 +12,4 @@ export * from './api/content.ts';
 export * from './api/calls.ts';
 export * from './api/ai.ts';
 export * from './api/files.ts';
+export * from './api/lifecycle.ts';

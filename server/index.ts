@@ -5,7 +5,7 @@ export { createLogger, routeConsole, type Logger } from './logger.ts';
 export { openDatabase, inTransaction, type Database, type Queryable } from './db/database.ts';
 export { userFromToken } from './auth/authenticate.ts';
 export type { AuthUser } from './auth/users.ts';
-export { channelAccess, requireChannelRole, requireGroupRole, roleAtLeast, type Role, type ChannelAccess } from './workspace/access.ts';
+export { channelAccess, readsOnly, requireChannelRole, requireGroupRole, roleAtLeast, type Role, type ChannelAccess } from './workspace/access.ts';
 export { ApiError } from './http/errors.ts';
 export { createAccessCache, type AccessCache, type GroupView } from './workspace/access-cache.ts';
 export { createScratchDatabase, type ScratchDatabase } from './db/scratch.ts';

@@ -163,7 +163,7 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
 
   const stopListening = options.access.onChange((change) => {
     const [kind, id] = change.split(':', 2);
-    const affected = [...sessions].filter((s) => change === '*' || kind === 'group' || s.userId === id);
+    const affected = [...sessions].filter((s) => change === '*' || kind === 'group' || s.userId === id || (kind === 'channel' && s.channelId === id));
     for (const session of affected) {
       session.recheck(async () => {
         const user = await options.access.user(session.userId);

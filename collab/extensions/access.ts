@@ -1,6 +1,6 @@
 import type { Connection, Extension } from '@hocuspocus/server';
 import type pg from 'pg';
-import { ApiError, channelAccess, userFromToken, type AccessCache, type Role } from '../../server/index.ts';
+import { ApiError, channelAccess, readsOnly, userFromToken, type AccessCache, type Role } from '../../server/index.ts';
 import type { AccessTokens, AuthUser, ChannelAccess } from '../../server/index.ts';
 import type { Logger } from '../../server/index.ts';
 import { askForMissing } from './sync-messages.ts';
@@ -20,6 +20,18 @@ export interface CollabContext {
 }
 
 
+/**
+ * What a connection is told (a stateless message) when it becomes read-only or writable while open: a demotion or
+ * promotion, or its channel archived or unarchived. Its client cannot tell otherwise (Hocuspocus says so only when
+ * a connection authenticates).
+ */
+export interface AccessNotice {
+  type: 'access';
+  document: string;
+  read_only: boolean;
+  archived: boolean;
+}
+
 /** A refusal the provider shows as `reason` (its onAuthenticationFailed event). */
 function refusal(reason: string): { reason: string } {
   return { reason };
@@ -34,8 +46,9 @@ async function segmentExists(pool: pg.Pool, channelId: string, part: number): Pr
 
 /**
  * Who may open which document: a valid access token, and membership of the channel's group (or of the DM).
- * Viewers get read-only connections. A change of membership or role, or a deactivation, applies to open
- * connections at once: they are closed, or switched to or from read-only.
+ * Viewers get read-only connections, and everyone in an archived channel. A change of membership or role, a
+ * deactivation, or a channel archived, unarchived or deleted applies to open connections at once: they are closed,
+ * or switched to or from read-only (and told: `AccessNotice`).
  */
 export function accessControl(pool: pg.Pool, access: AccessCache, tokens: AccessTokens, log: Logger) {
   const byUser = new Map<string, Set<Connection<CollabContext>>>();
@@ -52,7 +65,13 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
     const wasReadOnly = connection.readOnly;
     connection.context.displayName = displayName(user);
     connection.context.role = now.role;
-    connection.readOnly = now.role === 'viewer';
+    connection.readOnly = readsOnly(now);
+    if (wasReadOnly !== connection.readOnly) {
+      const notice: AccessNotice = {
+        type: 'access', document: connection.document.name, read_only: connection.readOnly, archived: now.channel.archived_at !== null,
+      };
+      connection.sendStateless(JSON.stringify(notice));
+    }
     if (wasReadOnly && !connection.readOnly) {
       // Updates refused while read-only never reached the document, and later ones from the same client build on
       // them: ask the client for everything the server lacks, as at connection time.
@@ -62,12 +81,15 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
 
   const stopListening = access.onChange((change) => {
     const [kind, id] = change.split(':', 2);
+    const all = () => [...byUser.values()].flatMap((set) => [...set]);
     const affected =
       kind === 'user' || kind === 'member'
         ? [...(byUser.get(id!) ?? [])]
-        : change === '*' || kind === 'group'
-          ? [...byUser.values()].flatMap((set) => [...set])
-          : [];
+        : kind === 'channel'
+          ? all().filter((connection) => connection.context.channelId === id)
+          : change === '*' || kind === 'group'
+            ? all()
+            : [];
     for (const connection of affected) {
       recheck(connection).catch((err) => {
         log.error({ err }, 'access recheck failed: closing connection');
@@ -98,7 +120,7 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
       }
       if (!granted) throw refusal('not-found');
       if (granted.channel.type === 'VOICE') throw refusal('voice channels have no document');
-      connectionConfig.readOnly = granted.role === 'viewer';
+      connectionConfig.readOnly = readsOnly(granted);
       return {
         userId: user.id, displayName: displayName(user), role: granted.role, channelType: granted.channel.type,
         groupId: granted.channel.group_id, channelId, segment: segment?.part ?? null,

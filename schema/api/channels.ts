@@ -15,6 +15,8 @@ export const Channel = z
     group_id: Uuid.nullable().openapi({ description: 'null for a DM' }),
     name: z.string(),
     type: ChannelType,
+    description: z.string(),
+    archived_at: Timestamp.nullable().openapi({ description: 'when it was archived (read-only for everyone); null when not' }),
     created_by: Uuid.nullable(),
     created_at: Timestamp,
     participant_ids: z.array(Uuid).optional().openapi({ description: 'the two users of a DM' }),

@@ -34,12 +34,14 @@ import {
 } from './content.ts';
 import { Call, TurnCredentials } from './calls.ts';
 import { aiEndpoints } from './ai.ts';
+import { lifecycleEndpoints } from './lifecycle.ts';
 import { FileInfo, fileContentTypes, UploadForm } from './files.ts';
 
 export const authEndpoints = {
   register: endpoint({
     method: 'post', path: '/api/auth/register', tag: 'auth', auth: false,
-    summary: 'Create an account', body: RegisterRequest, status: 201, response: User, errors: [409, 429],
+    summary: 'Create an account (403 `license_required` when every seat is taken)', body: RegisterRequest,
+    status: 201, response: User, errors: [403, 409, 429],
   }),
   token: endpoint({
     method: 'post', path: '/api/auth/token', tag: 'auth', auth: false, bodyEncoding: 'form',
@@ -227,4 +229,5 @@ export const fileEndpoints = {
 
 export const endpoints = {
   ...authEndpoints, ...groupEndpoints, ...channelEndpoints, ...contentEndpoints, ...callEndpoints, ...fileEndpoints, ...aiEndpoints,
+  ...lifecycleEndpoints,
 };

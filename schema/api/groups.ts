@@ -49,6 +49,7 @@ export const Person = z
     username: z.string(),
     display_name: z.string().nullable(),
     is_bot: z.boolean(),
+    is_deleted: z.boolean().openapi({ description: 'the account was deleted: show its content as by a deleted user' }),
   })
   .openapi('Person');
 

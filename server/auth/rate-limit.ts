@@ -44,3 +44,11 @@ export function loginRateLimit(cfg: RateLimitConfig): RequestHandler[] {
 export function registerRateLimit(cfg: RateLimitConfig): RequestHandler[] {
   return [limiter('register-address', cfg)];
 }
+
+/**
+ * Confirming one's own password (changing it, deleting the account): failed attempts per client address, so a
+ * stolen access token cannot be used to guess the password faster than logins could.
+ */
+export function passwordConfirmRateLimit(cfg: RateLimitConfig): RequestHandler[] {
+  return [limiter('password-confirm-address', cfg, { skipSuccessfulRequests: true })];
+}

@@ -1,10 +1,13 @@
 import type { Queryable } from '../db/database.ts';
-import { notFound } from '../http/errors.ts';
+import { ApiError, notFound } from '../http/errors.ts';
 import { requireChannelRole, type ChannelAccess, type ChannelRow, type Role } from '../workspace/access.ts';
 
 export type ItemKind = 'task' | 'column' | 'card';
 
-/** The channel, if the caller may use it with `minimum` and it holds this kind of content; else 404/403. */
+/**
+ * The channel, if the caller may use it with `minimum` and it holds this kind of content; else 404/403. A write
+ * (`minimum` above viewer) to an archived channel is a 409 `channel_archived`.
+ */
 export async function contentChannel(
   db: Queryable,
   channelId: string,
@@ -15,6 +18,9 @@ export async function contentChannel(
   const access = await requireChannelRole(db, channelId, userId, minimum);
   if (!types.includes(access.channel.type)) {
     throw notFound(`${types.join(' or ')} channel`);
+  }
+  if (minimum !== 'viewer' && access.channel.archived_at !== null) {
+    throw new ApiError(409, 'channel_archived', 'this channel is archived: it is read-only until an owner or admin unarchives it');
   }
   return access;
 }

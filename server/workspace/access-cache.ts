@@ -25,7 +25,7 @@ export interface AccessCache {
   groups(userId: string): Promise<readonly GroupView[]>;
   /**
    * Drops entries for a change this instance just committed, so its next read sees it without waiting for the
-   * notification. `change` is "user:<id>", "member:<user id>" or "group:<id>".
+   * notification. `change` is "user:<id>", "member:<user id>", "group:<id>" or "channel:<id>".
    */
   invalidate(change: string): void;
   /**
@@ -56,7 +56,8 @@ export async function createAccessCache(database: Database, log: Logger, maxEntr
     if (kind === 'user') users.delete(id);
     else if (kind === 'member') groupLists.delete(id);
     else if (kind === 'group') groupLists.clear();
-    else log.warn({ change }, 'unknown access change');
+    // A channel archived, unarchived or deleted: nothing cached here, but open connections follow it.
+    else if (kind !== 'channel') log.warn({ change }, 'unknown access change');
     announce(change);
   };
 

@@ -42,6 +42,9 @@ export interface ChannelRow {
   group_id: string | null;
   name: string;
   type: 'TEXT' | 'VOICE' | 'TODO' | 'DOC' | 'KANBAN' | 'DM';
+  description: string;
+  /** When it was archived: then it is read-only for everyone. */
+  archived_at: Date | null;
   created_by: string | null;
   created_at: Date;
 }
@@ -58,7 +61,7 @@ export interface ChannelAccess {
  */
 export async function channelAccess(db: Queryable, channelId: string, userId: string): Promise<ChannelAccess | undefined> {
   const { rows } = await db.query<ChannelRow & { role: Role | null }>(
-    `SELECT c.id, c.group_id, c.name, c.type, c.created_by, c.created_at,
+    `SELECT c.id, c.group_id, c.name, c.type, c.description, c.archived_at, c.created_by, c.created_at,
             COALESCE(m.role, CASE WHEN d.user_id IS NOT NULL THEN 'member' END) AS role
        FROM channels c
        LEFT JOIN memberships m ON m.group_id = c.group_id AND m.user_id = $2
@@ -70,6 +73,11 @@ export async function channelAccess(db: Queryable, channelId: string, userId: st
   if (!row?.role) return undefined;
   const { role, ...channel } = row;
   return { channel, role };
+}
+
+/** Whether a user with this access reads only: a viewer, or anyone in an archived channel. */
+export function readsOnly(access: ChannelAccess): boolean {
+  return access.role === 'viewer' || access.channel.archived_at !== null;
 }
 
 /** Like channelAccess, but a 404 for a channel the caller cannot see, and 403 below `minimum`. */

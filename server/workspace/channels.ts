@@ -8,7 +8,7 @@ import { requireChannelRole, requireGroupRole } from './access.ts';
 import { audit } from './audit.ts';
 import { requireCreationQuota } from './creation-quota.ts';
 
-export const channelColumns = 'c.id, c.group_id, c.name, c.type, c.created_by, c.created_at';
+export const channelColumns = 'c.id, c.group_id, c.name, c.type, c.description, c.archived_at, c.created_by, c.created_at';
 export const dmColumns = `${channelColumns},
   ARRAY(SELECT p.user_id FROM dm_participants p WHERE p.channel_id = c.id ORDER BY p.user_id) AS participant_ids`;
 
