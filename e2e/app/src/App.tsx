@@ -16,9 +16,24 @@ import { GroupView } from './views/GroupView.tsx';
 import { HomeView } from './views/HomeView.tsx';
 
 const SearchView = lazy(() => import('./views/SearchView.tsx'));
+const AccountView = lazy(() => import('./views/AccountView.tsx'));
 
 function useSignedInUser() {
   return useSyncExternalStore(onSessionChange, currentUser);
+}
+
+function ChannelLinks({ label, channels, current }: { label: string; channels: ChannelInfo[]; current: string | null }) {
+  return (
+    <ul aria-label={label}>
+      {channels.map((c) => (
+        <li key={c.id}>
+          <Link href={`/channels/${c.id}`} aria-current={c.id === current ? 'page' : undefined}>
+            <span className="kind" aria-hidden="true">{kindIcon[c.type]}</span> {c.name}
+          </Link>
+        </li>
+      ))}
+    </ul>
+  );
 }
 
 function Navigation({ route, onNavigate }: { route: Route; onNavigate: () => void }) {
@@ -26,6 +41,7 @@ function Navigation({ route, onNavigate }: { route: Route; onNavigate: () => voi
   const channel = useResource<ChannelInfo>(route.view === 'channel' ? `/api/channels/${route.channelId}` : null);
   const groupId = route.view === 'group' ? route.groupId : route.view === 'channel' ? channel.data?.group_id : undefined;
   const channels = useResource<ChannelInfo[]>(groupId ? `/api/groups/${groupId}/channels` : null);
+  const current = route.view === 'channel' ? route.channelId : null;
   return (
     <nav className="sidebar" aria-label="Groups and channels" onClick={(e) => (e.target as HTMLElement).closest('a') && onNavigate()}>
       <h2>Groups</h2>
@@ -34,15 +50,15 @@ function Navigation({ route, onNavigate }: { route: Route; onNavigate: () => voi
           <li key={g.id}>
             <Link href={`/groups/${g.id}`} aria-current={g.id === groupId ? 'page' : undefined}>{g.name}</Link>
             {g.id === groupId && channels.data && (
-              <ul aria-label={`Channels of ${g.name}`}>
-                {channels.data.map((c) => (
-                  <li key={c.id}>
-                    <Link href={`/channels/${c.id}`} aria-current={route.view === 'channel' && route.channelId === c.id ? 'page' : undefined}>
-                      <span className="kind" aria-hidden="true">{kindIcon[c.type]}</span> {c.name}
-                    </Link>
-                  </li>
-                ))}
-              </ul>
+              <>
+                <ChannelLinks label={`Channels of ${g.name}`} channels={channels.data.filter((c) => !c.archived_at)} current={current} />
+                {channels.data.some((c) => c.archived_at) && (
+                  <details open={channels.data.some((c) => c.archived_at && c.id === current)}>
+                    <summary>Archived</summary>
+                    <ChannelLinks label={`Archived channels of ${g.name}`} channels={channels.data.filter((c) => c.archived_at)} current={current} />
+                  </details>
+                )}
+              </>
             )}
           </li>
         ))}
@@ -64,6 +80,8 @@ function CurrentView({ route }: { route: Route }) {
       return <DmsView />;
     case 'search':
       return <SearchView />;
+    case 'account':
+      return <AccountView />;
     default:
       return <p role="alert">There is nothing at this address. <Link href="/">Go to your groups</Link>.</p>;
   }
@@ -94,7 +112,7 @@ export function App() {
         </button>
         <Link href="/" className="brand">Teamspace</Link>
         <Link href="/search">Ask &amp; search</Link>
-        <span className="me">{user.display_name ?? user.username}</span>
+        <Link href="/account" className="me" aria-label={`Your account (${user.display_name ?? user.username})`}>{user.display_name ?? user.username}</Link>
         <button type="button" onClick={() => void logout()}>Sign out</button>
       </header>
       <StatusBar storageUnavailable={storageUnavailable} />

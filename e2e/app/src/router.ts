@@ -10,6 +10,7 @@ export type Route =
   | { view: 'channel'; channelId: string; tab: 'content' | 'files'; focus: string | null }
   | { view: 'dms' }
   | { view: 'search' }
+  | { view: 'account' }
   | { view: 'not-found' };
 
 const uuid = '([0-9a-fA-F-]{36})';
@@ -22,6 +23,7 @@ export function parseRoute(pathname: string, search: string): Route {
   if (pathname === '/register') return { view: 'register' };
   if (pathname === '/dms') return { view: 'dms' };
   if (pathname === '/search') return { view: 'search' };
+  if (pathname === '/account') return { view: 'account' };
   if ((m = pathname.match(new RegExp(`^/groups/${uuid}$`)))) return { view: 'group', groupId: m[1]! };
   if ((m = pathname.match(new RegExp(`^/channels/${uuid}(/files)?$`)))) {
     return { view: 'channel', channelId: m[1]!, tab: m[2] ? 'files' : 'content', focus: params.get('focus') };

@@ -84,6 +84,11 @@ export async function register(fields: { username: string; email: string; passwo
   await login(fields.username, fields.password);
 }
 
+/** Keeps a token pair the server issued to this session outside a refresh (after a password change). */
+export function adoptTokens(tokens: Tokens): void {
+  if (current) write({ ...current, ...lifetime(tokens), accessToken: tokens.access_token, refreshToken: tokens.refresh_token });
+}
+
 let refreshing: Promise<string> | null = null;
 
 async function refresh(stored: Stored): Promise<string> {
@@ -111,6 +116,9 @@ async function endSession(): Promise<void> {
   write(null);
   await clearOfflineData();
 }
+
+/** Forgets the session and what was cached on this device, without asking the server (the account is gone). */
+export const forgetSession = endSession;
 
 /** Signs out here and on the server (that login's refresh tokens are revoked), and forgets what was cached. */
 export async function logout(): Promise<void> {

@@ -29,8 +29,10 @@ export interface ChannelDocState {
   storageUnavailable: boolean;
   /** Local changes the server has not acknowledged (stored) yet. */
   unsynced: number;
-  /** The server lets this user read only (viewers). */
+  /** The server lets this user read only (viewers, and everyone in an archived channel). */
   readOnly: boolean;
+  /** The server said, while connected, that the channel was archived (true) or unarchived (false); null: not told. */
+  archived: boolean | null;
   /** Why the server closed or refused the connection, when it did (e.g. access revoked, a quota). */
   closedBecause: string | null;
   refusals: Refusal[];
@@ -65,6 +67,7 @@ export class ChannelDoc {
     storageUnavailable: false,
     unsynced: 0,
     readOnly: false,
+    archived: null,
     closedBecause: null,
     refusals: [],
   };
@@ -160,7 +163,7 @@ export class ChannelDoc {
   }
 
   private onNotice(payload: string): void {
-    let notice: { type?: string; event?: string; refusals?: Omit<Refusal, 'at'>[] };
+    let notice: { type?: string; event?: string; refusals?: Omit<Refusal, 'at'>[]; read_only?: boolean; archived?: boolean };
     try {
       notice = JSON.parse(payload);
     } catch {
@@ -169,6 +172,9 @@ export class ChannelDoc {
     if (notice.type === 'refused' && Array.isArray(notice.refusals)) {
       const at = Date.now();
       this.set({ refusals: [...this.state.refusals, ...notice.refusals.map((r) => ({ ...r, at }))].slice(-MAX_REFUSALS_KEPT) });
+    } else if (notice.type === 'access') {
+      // Demoted, promoted, or the channel archived or unarchived while open: views follow at once.
+      this.set({ readOnly: notice.read_only === true, archived: notice.archived === true });
     } else if (notice.type === 'history' && notice.event === 'stale') {
       this.reopen(true);
     }

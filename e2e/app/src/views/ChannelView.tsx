@@ -18,6 +18,7 @@ import { ChatView } from './ChatView.tsx';
 import { FilesView } from './FilesView.tsx';
 import { lazy } from 'react';
 import { BoardView } from './BoardView.tsx';
+import { ChannelSettings } from './ChannelSettings.tsx';
 
 // Tiptap comes with the page view only, not in the shell.
 const PageView = lazy(() => import('./PageView.tsx'));
@@ -44,7 +45,10 @@ function DocumentArea({ channel, focus }: { channel: ChannelInfo; focus: string 
   return (
     <>
       <Refusals channelDoc={open.channelDoc} state={open.state} />
-      {open.state.readOnly && <p className="muted">You can read this channel but not change it (viewer).</p>}
+      {/* What the connection was told last, else what the channel said when it was fetched. */}
+      {(open.state.archived ?? channel.archived_at !== null) ? (
+        <p className="archived-note" role="status">This channel is archived: everyone can read it, no one can change it.</p>
+      ) : open.state.readOnly && <p className="muted">You can read this channel but not change it (viewer).</p>}
       <View channel={channel} open={open} focus={focus} />
     </>
   );
@@ -61,6 +65,7 @@ export function ChannelView({ channelId, tab, focus }: { channelId: string; tab:
     <article aria-label={title} className={`channel channel-${c.type.toLowerCase()}`}>
       <header className="channel-header">
         <h1><span aria-hidden="true">{kindIcon[c.type]}</span> {title} <span className="muted">{kindName[c.type]}</span></h1>
+        {c.archived_at && <span className="muted">(archived)</span>}
         <SummarizeAction channel={c} />
         {c.type !== 'VOICE' && (
           <nav aria-label="Channel sections" className="tabs">
@@ -69,6 +74,8 @@ export function ChannelView({ channelId, tab, focus }: { channelId: string; tab:
           </nav>
         )}
       </header>
+      {c.description && <p className="muted">{c.description}</p>}
+      <ChannelSettings channel={c} />
       {tab === 'content' && (c.type === 'VOICE' ? <CallArea channel={c} /> : <DocumentArea channel={c} focus={focus} />)}
       {tab === 'files' && <FilesView channel={c} focus={focus} />}
     </article>

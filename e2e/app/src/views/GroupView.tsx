@@ -1,12 +1,14 @@
-import { useState, type FormEvent } from 'react';
-import { api, invalidate, post, useResource, type ApiError } from '../api.ts';
+import type { FormEvent } from 'react';
+import { api, invalidate, post, useResource } from '../api.ts';
 import type { ChannelInfo, GroupInfo, MemberInfo, RoleName } from '../api-types.ts';
 import { refreshPeople } from '../people.ts';
 import { navigate } from '../router.ts';
 import { currentUser } from '../session.ts';
+import { useAttempt } from '../ui/attempt.ts';
 import { ErrorLine, Field } from '../ui/Form.tsx';
 import { kindIcon } from '../ui/kinds.ts';
 import { Link } from '../ui/Link.tsx';
+import { GroupSettings } from './GroupSettings.tsx';
 
 const channelKinds = [
   ['TEXT', 'Chat'],
@@ -18,6 +20,19 @@ const channelKinds = [
 const roles: RoleName[] = ['owner', 'admin', 'member', 'viewer'];
 
 /** What the caller's role lets them do to a member with `role` (the server enforces it; the view just hides). */
+function ChannelCards({ channels }: { channels: ChannelInfo[] }) {
+  return (
+    <ul className="cards">
+      {channels.map((c) => (
+        <li key={c.id}>
+          <Link href={`/channels/${c.id}`}><span aria-hidden="true">{kindIcon[c.type]}</span> {c.name}</Link>
+          {c.description && <p className="muted">{c.description}</p>}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function canManage(mine: RoleName | undefined, theirs: RoleName): boolean {
   if (mine === 'owner') return true;
   return mine === 'admin' && (theirs === 'member' || theirs === 'viewer');
@@ -27,21 +42,12 @@ export function GroupView({ groupId }: { groupId: string }) {
   const group = useResource<GroupInfo>(`/api/groups/${groupId}`);
   const channels = useResource<ChannelInfo[]>(`/api/groups/${groupId}/channels`);
   const members = useResource<MemberInfo[]>(`/api/groups/${groupId}/members`);
-  const [error, setError] = useState<ApiError | null>(null);
+  const { error, attempt } = useAttempt();
   const me = currentUser();
   const myRole = group.data?.role;
   const membersChanged = () => {
     refreshPeople();
     invalidate(`/api/groups/${groupId}/members`);
-  };
-  const attempt = async (action: () => Promise<unknown>, after: () => void) => {
-    setError(null);
-    try {
-      await action();
-      after();
-    } catch (e) {
-      setError(e as ApiError);
-    }
   };
   const createChannel = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -74,6 +80,8 @@ export function GroupView({ groupId }: { groupId: string }) {
         navigate(`/channels/${dm.id}`);
       }, () => undefined);
   if (!group.data) return <ErrorLine error={group.error} />;
+  const active = channels.data?.filter((c) => c.archived_at === null) ?? [];
+  const archived = channels.data?.filter((c) => c.archived_at !== null) ?? [];
   return (
     <>
       <h1>{group.data.name}</h1>
@@ -81,13 +89,7 @@ export function GroupView({ groupId }: { groupId: string }) {
       <ErrorLine error={error} />
       <section aria-label="Channels">
         <h2>Channels</h2>
-        <ul className="cards">
-          {channels.data?.map((c) => (
-            <li key={c.id}>
-              <Link href={`/channels/${c.id}`}><span aria-hidden="true">{kindIcon[c.type]}</span> {c.name}</Link>
-            </li>
-          ))}
-        </ul>
+        <ChannelCards channels={active} />
         {myRole !== 'viewer' && (
           <form onSubmit={createChannel} aria-label="New channel" className="inline">
             <Field label="Channel name" name="name" required maxLength={80} />
@@ -101,6 +103,13 @@ export function GroupView({ groupId }: { groupId: string }) {
           </form>
         )}
       </section>
+      {archived.length > 0 && (
+        <section aria-label="Archived channels">
+          <h2>Archived channels</h2>
+          <p className="muted">Read-only: an owner or admin can unarchive them in their settings.</p>
+          <ChannelCards channels={archived} />
+        </section>
+      )}
       <section aria-label="Members">
         <h2>Members</h2>
         <table>
@@ -148,6 +157,7 @@ export function GroupView({ groupId }: { groupId: string }) {
           </form>
         )}
       </section>
+      <GroupSettings group={group.data} />
     </>
   );
 }

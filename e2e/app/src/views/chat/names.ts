@@ -1,5 +1,5 @@
 // Names for the authors of a chat: the people of the caller's groups (usePeople), and for anyone else who wrote
-// there (the AI assistant, a DM partner, someone who has left) the server's answer for those ids (GET /api/users),
+// there (the AI assistant, a DM partner, someone who has left, a deleted account: "Deleted user") the server's answer for those ids (GET /api/users),
 // which names only users the caller may see. Names always come from the server, never from the document.
 import { useEffect, useMemo, useState } from 'react';
 import { get } from '../../api.ts';
@@ -10,6 +10,7 @@ interface PersonAnswer {
   username: string;
   display_name: string | null;
   is_bot: boolean;
+  is_deleted: boolean;
 }
 
 /** Ids already asked for in this session (answered or not), so each is asked once. */
@@ -37,7 +38,7 @@ export function useAuthorNames(authorIds: string[]): Record<string, Person> {
     ids.forEach((id) => asked.add(id));
     get<PersonAnswer[]>(`/api/users?ids=${ids.join(',')}`).then(
       (answer) => {
-        for (const p of answer) extra[p.id] = { id: p.id, username: p.username, name: p.display_name ?? p.username };
+        for (const p of answer) extra[p.id] = { id: p.id, username: p.username, name: p.is_deleted ? 'Deleted user' : p.display_name ?? p.username };
         listeners.forEach((l) => l());
       },
       () => ids.forEach((id) => asked.delete(id)),
