@@ -60,6 +60,9 @@ export class ChannelDoc {
   private persistence: IndexeddbPersistence | null = null;
   private listeners = new Set<() => void>();
   private destroyed = false;
+  /** The new copy replacing a stale one, until it has synced; changes asked for meanwhile wait for it. */
+  private next: Y.Doc | null = null;
+  private deferred: ((doc: Y.Doc) => void)[] = [];
   state: ChannelDocState = {
     connection: 'connecting',
     synced: false,
@@ -76,8 +79,8 @@ export class ChannelDoc {
   localCopyRead: Promise<void> = Promise.resolve();
 
   constructor(readonly name: string) {
-    this.watchLocalChanges();
-    this.open();
+    this.watchLocalChanges(this.doc);
+    this.open(this.doc);
     window.addEventListener('online', this.followNetwork);
     window.addEventListener('offline', this.followNetwork);
   }
@@ -108,30 +111,43 @@ export class ChannelDoc {
     this.listeners.forEach((l) => l());
   }
 
+  /**
+   * Makes a change on the current copy; while a stale copy is being replaced, on the new copy as soon as it has
+   * synced (a change made on the old one then would be lost).
+   */
+  write(edit: (doc: Y.Doc) => void): void {
+    if (this.next) this.deferred.push(edit);
+    else edit(this.doc);
+  }
+
   /** A change made here (not one from the server or from IndexedDB) is pending until the server has it. */
-  private watchLocalChanges(): void {
-    this.doc.on('update', (_update: Uint8Array, origin: unknown) => {
+  private watchLocalChanges(doc: Y.Doc): void {
+    doc.on('update', (_update: Uint8Array, origin: unknown) => {
       if (origin !== this.provider && origin !== this.persistence) markPending(this.name, true);
     });
   }
 
-  private open(): void {
+  private open(doc: Y.Doc): void {
     const user = currentUser();
-    if (!this.persistence) this.openLocalCopy(user?.id);
+    if (!this.persistence) this.openLocalCopy(user?.id, doc);
     this.socket = new HocuspocusProviderWebsocket({ url: `${location.origin.replace(/^http/, 'ws')}/collab` });
     const provider = new HocuspocusProvider({
       websocketProvider: this.socket,
       name: this.name,
-      document: this.doc,
+      document: doc,
       token: () => accessToken(),
       onStatus: ({ status }) => this.provider === provider && this.set({ connection: status as ChannelDocState['connection'], ...(status !== 'connected' && { synced: false }) }),
-      onSynced: ({ state }) => this.provider === provider && this.set({ synced: state, closedBecause: null, ...(state && { loadedLocally: true }) }),
+      onSynced: ({ state }) => {
+        if (this.provider !== provider) return;
+        if (state && this.next === doc) this.replaceWithNext();
+        this.set({ synced: state, closedBecause: null, ...(state && { loadedLocally: true }) });
+      },
       onUnsyncedChanges: ({ number }) => this.provider === provider && this.set({ unsynced: number }),
       onAuthenticated: ({ scope }) => this.provider === provider && this.set({ readOnly: scope === 'readonly' }),
       onAuthenticationFailed: ({ reason }) => this.provider === provider && this.set({ closedBecause: reason }),
       onClose: ({ event }) => {
         if (this.provider !== provider || !event.reason) return;
-        if (event.reason === ROLLED_OVER) this.reopen(false);
+        if (event.reason === ROLLED_OVER) this.reopen(false, doc);
         else this.set({ closedBecause: event.reason });
       },
       onStateless: ({ payload }) => this.provider === provider && this.onNotice(payload),
@@ -141,18 +157,18 @@ export class ChannelDoc {
     if (user) provider.setAwarenessField('user', { color: colorOf(user.id) });
   }
 
-  private openLocalCopy(userId: string | undefined): void {
+  private openLocalCopy(userId: string | undefined, doc: Y.Doc): void {
     if (!userId || typeof indexedDB === 'undefined') {
       this.set({ loadedLocally: false, storageUnavailable: true });
       return;
     }
     try {
-      const persistence = new IndexeddbPersistence(`${DOC_DB_PREFIX}${userId}:${this.name}`, this.doc);
+      const persistence = new IndexeddbPersistence(`${DOC_DB_PREFIX}${userId}:${this.name}`, doc);
       this.persistence = persistence;
       this.localCopyRead = persistence.whenSynced.then(() => undefined, () => undefined);
       // An empty database is no copy: a channel never opened on this device waits for the server.
       persistence.whenSynced.then(
-        () => this.persistence === persistence && this.doc.store.clients.size > 0 && this.set({ loadedLocally: true }),
+        () => this.persistence === persistence && doc.store.clients.size > 0 && this.set({ loadedLocally: true }),
         () => this.set({ storageUnavailable: true }),
       );
       // y-indexeddb reports a database that cannot be opened only through the request's error.
@@ -176,27 +192,40 @@ export class ChannelDoc {
       // Demoted, promoted, or the channel archived or unarchived while open: views follow at once.
       this.set({ readOnly: notice.read_only === true, archived: notice.archived === true });
     } else if (notice.type === 'history' && notice.event === 'stale') {
-      this.reopen(true);
+      this.reopen(true, this.next ?? this.doc);
     }
   }
 
-  /** Opens a new connection: with the same copy after a rollover, or with a new, empty one once it is stale. */
-  private reopen(stale: boolean): void {
+  /**
+   * Opens a new connection: with the same copy after a rollover, or with a new, empty one once it is stale. The old
+   * copy stays on screen until the new one has synced (`write` holds changes meanwhile), so the view never blinks
+   * to "Opening…" nor loses what someone was doing.
+   */
+  private reopen(stale: boolean, doc: Y.Doc): void {
     this.closeConnection();
     // A change made after the server took this copy over reached a closed connection: reopening with the same copy
     // has it taken over too (the server takes a stale copy over each time it comes back).
     if (!stale || this.state.unsynced > 0) {
-      if (!this.destroyed) this.open();
+      if (!this.destroyed) this.open(doc);
       return;
     }
     // The old copy's database must be gone before a new copy opens one under the same name, or it would load it.
     const cleared = this.persistence?.clearData().catch(() => undefined);
     this.persistence = null;
-    this.doc.destroy();
-    this.doc = new Y.Doc();
-    this.watchLocalChanges();
-    this.set({ loadedLocally: false, synced: false, unsynced: 0 });
-    void Promise.resolve(cleared).then(() => !this.destroyed && this.open());
+    if (this.next) this.next.destroy();
+    const next = new Y.Doc();
+    this.next = next;
+    this.watchLocalChanges(next);
+    this.set({ synced: false, unsynced: 0 });
+    void Promise.resolve(cleared).then(() => !this.destroyed && this.next === next && this.open(next));
+  }
+
+  private replaceWithNext(): void {
+    const old = this.doc;
+    this.doc = this.next!;
+    this.next = null;
+    old.destroy();
+    for (const edit of this.deferred.splice(0)) edit(this.doc);
   }
 
   dismissRefusals(): void {
@@ -215,6 +244,7 @@ export class ChannelDoc {
     this.closeConnection();
     void this.persistence?.destroy();
     this.doc.destroy();
+    this.next?.destroy();
     this.listeners.clear();
   }
 }

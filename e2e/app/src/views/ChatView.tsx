@@ -66,7 +66,7 @@ export function ChatView({ channel, open, focus }: ContentViewProps) {
   /** Runs a change on the document that holds the message: the live part, or its history segment. */
   const change = (m: ChatMessage, write: (target: Y.Doc) => unknown) => {
     setActionError(null);
-    if (chat.readMessageById(doc, m.id)) return void write(doc);
+    if (chat.readMessageById(doc, m.id)) return channelDoc.write((live) => void write(live));
     if (m.part === null) return setActionError('This message has just moved into history; try again in a moment.');
     segments.docFor(m.part, m.id).then(write, (err: Error) => setActionError(`Could not change this message: ${err.message}`));
   };
@@ -79,7 +79,7 @@ export function ChatView({ channel, open, focus }: ContentViewProps) {
   const send = (text: string, parent_id?: string) => {
     if (!me) return;
     presence.stoppedTyping();
-    chat.writeMessage(doc, { author_id: me.id, text, parent_id });
+    channelDoc.write((live) => void chat.writeMessage(live, { author_id: me.id, text, parent_id }));
     stickToBottom.current = true;
   };
 
