@@ -10,6 +10,8 @@ export interface EmbedderOptions {
   dtype: 'q8' | 'fp32';
   /** Texts per inference call: bounds the memory one call takes. */
   batchSize: number;
+  /** Told after each inference call that succeeded (metrics). */
+  onBatch?: (texts: number, seconds: number) => void;
 }
 
 export interface Embedder {
@@ -49,8 +51,9 @@ export function createEmbedder(options: EmbedderOptions): Embedder {
     pending.clear();
   });
 
-  const call = (texts: string[]) =>
-    new Promise<number[][]>((resolve, reject) => {
+  const call = async (texts: string[]) => {
+    const started = performance.now();
+    const vectors = await new Promise<number[][]>((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve, reject });
       worker.ref();
@@ -58,6 +61,9 @@ export function createEmbedder(options: EmbedderOptions): Embedder {
     }).finally(() => {
       if (!pending.size) worker.unref();
     });
+    options.onBatch?.(texts.length, (performance.now() - started) / 1000);
+    return vectors;
+  };
 
   const embedder: Embedder = {
     model: options.model,

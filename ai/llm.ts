@@ -5,6 +5,8 @@ export interface LlmOptions {
   model: string;
   /** The context window asked of Ollama (its default is small and silently truncates). */
   numCtx: number;
+  /** Told after each answer streamed whole: seconds until its first piece (none: empty answer), and in all. */
+  onAnswered?: (firstPieceSeconds: number | undefined, seconds: number) => void;
 }
 
 export interface ChatMessage {
@@ -33,6 +35,9 @@ export function createLlm(options: LlmOptions): Llm {
     model: options.model,
     numCtx: options.numCtx,
     async *chat(messages, signal) {
+      const started = performance.now();
+      const elapsed = () => (performance.now() - started) / 1000;
+      let firstPiece: number | undefined;
       let stream;
       try {
         stream = await client.chat({ model: options.model, messages, stream: true, options: { num_ctx: options.numCtx } });
@@ -43,8 +48,11 @@ export function createLlm(options: LlmOptions): Llm {
       signal?.addEventListener('abort', abort);
       try {
         for await (const part of stream) {
-          if (part.message?.content) yield part.message.content;
+          if (!part.message?.content) continue;
+          firstPiece ??= elapsed();
+          yield part.message.content;
         }
+        options.onAnswered?.(firstPiece, elapsed());
       } finally {
         signal?.removeEventListener('abort', abort);
       }

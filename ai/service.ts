@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type pg from 'pg';
+import { Registry } from 'prom-client';
 import { segmentName, type Keyring } from '../collab/index.ts';
 import type { Logger } from '../server/index.ts';
 import { createAssistant, type Assistant } from './assistant.ts';
@@ -8,6 +9,7 @@ import { createIndexer, type FileText, type Indexer } from './indexer.ts';
 import { startJobWorker, type JobWorker } from './job-worker.ts';
 import { createLlm, type Llm } from './llm.ts';
 import { startLocalChroma, type LocalChroma } from './local-chroma.ts';
+import { aiMetrics } from './metrics.ts';
 import { enqueue } from './queue.ts';
 import { openVectorStore, type VectorStore } from './vector-store.ts';
 
@@ -33,6 +35,8 @@ export interface AiOptions {
   indexDebounceMs: number;
   sweepIntervalSeconds: number;
   readFileText(fileId: string): Promise<FileText | undefined>;
+  /** Where the AI metrics are registered (none: `npm run ai:worker`, which serves no metrics). */
+  registry?: Registry;
 }
 
 export interface AiHealth {
@@ -78,7 +82,11 @@ export interface Ai {
  */
 export async function startAi(options: AiOptions): Promise<Ai> {
   const { log, pool } = options;
-  const llm = createLlm({ host: options.ollamaHost, model: options.ollamaModel, numCtx: options.numCtx });
+  // Without a registry to serve them from, the metrics are kept where no one reads them.
+  const metrics = aiMetrics(options.registry ?? new Registry(), pool);
+  const llm = createLlm({
+    host: options.ollamaHost, model: options.ollamaModel, numCtx: options.numCtx, onAnswered: metrics.answered,
+  });
   let embedder: Embedder | undefined;
   let local: LocalChroma | undefined;
   let vectors: VectorStore | undefined;
@@ -89,6 +97,7 @@ export async function startAi(options: AiOptions): Promise<Ai> {
     if (!options.enabled) throw new Error('AI_ENABLED=false');
     embedder = createEmbedder({
       modelsDir: options.modelsDir, model: options.embeddingModel, dtype: options.embeddingDtype, batchSize: options.embeddingBatch,
+      onBatch: metrics.embedded,
     });
     dimension = await embedder.dimension().catch((err: Error) => {
       throw new Error(
@@ -99,7 +108,7 @@ export async function startAi(options: AiOptions): Promise<Ai> {
       local = await startLocalChroma(path.join(options.dataDir, 'chroma'), log);
       chromaUrl = local.url;
     }
-    vectors = await openVectorStore(chromaUrl, options.embeddingModel, dimension);
+    vectors = metrics.timedVectors(await openVectorStore(chromaUrl, options.embeddingModel, dimension));
   } catch (err) {
     unavailable = `AI search is off: ${(err as Error).message}`;
     log.warn({ reason: unavailable }, 'AI is off');

@@ -16,7 +16,7 @@ try {
 }
 const log = createLogger(config.LOG_LEVEL);
 const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: 4 }, log);
-const ai = await startAiFromConfig(config, database, keyringFromBase64(config.ENCRYPTION_KEY, config.ENCRYPTION_OLD_KEYS), log, true);
+const ai = await startAiFromConfig(config, database, keyringFromBase64(config.ENCRYPTION_KEY, config.ENCRYPTION_OLD_KEYS), log, { worker: true });
 if (ai.unavailable) {
   log.fatal({ reason: ai.unavailable }, 'the AI worker cannot run');
   await database.close();

@@ -18,6 +18,7 @@ import { chatHistory, isSealed, livePartOf, storageNameFor, storageNameOf, type 
 import { generationalRedis } from './history/redis-keys.ts';
 import { writtenRanges } from './rules/index.ts';
 import { createDocumentStore, type CompactionResult } from './storage/document-store.ts';
+import { measuredStore } from './storage/measured-store.ts';
 import type { Keyring } from './storage/keyring.ts';
 import type { Subscribe } from '../server/db/notifications.ts';
 
@@ -77,7 +78,7 @@ export interface Collab {
 export function createCollab(options: CollabOptions): Collab {
   const { log } = options;
   const redis = options.redisUrl ? new Redis(options.redisUrl, { maxRetriesPerRequest: null }) : undefined;
-  const documents = createDocumentStore(options.storage, options.keyring);
+  const documents = measuredStore(createDocumentStore(options.storage, options.keyring), options.registry);
   // Shared through Redis, a document holds changes other instances relayed: they must be stored before anything
   // here that depends on them is acknowledged.
   const relayed = redis && relayedStorage(documents, redis, log);
@@ -121,6 +122,13 @@ export function createCollab(options: CollabOptions): Collab {
     name: 'collab_connections', help: 'Open collaboration connections', registers: [options.registry],
     collect() {
       this.set(hocuspocus.getConnectionsCount());
+    },
+  });
+  new Gauge({
+    name: 'collab_log_bytes', help: 'Bytes in the logs of the loaded documents, not yet folded into their snapshots',
+    registers: [options.registry],
+    collect() {
+      this.set(persisted.logBytes());
     },
   });
 

@@ -7,6 +7,7 @@ export { userFromToken } from './auth/authenticate.ts';
 export type { AuthUser } from './auth/users.ts';
 export { channelAccess, readsOnly, requireChannelRole, requireGroupRole, roleAtLeast, type Role, type ChannelAccess } from './workspace/access.ts';
 export { ApiError } from './http/errors.ts';
+export { readWithin } from './http/metrics.ts';
 export { createAccessCache, type AccessCache, type GroupView } from './workspace/access-cache.ts';
 export { createScratchDatabase, type ScratchDatabase } from './db/scratch.ts';
 export { accessTokens, type AccessTokens } from './auth/tokens.ts';

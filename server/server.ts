@@ -49,7 +49,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const tokens = accessTokens(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SECONDS);
     const registry = createRegistry();
     const keyring = keyringFromBase64(config.ENCRYPTION_KEY, config.ENCRYPTION_OLD_KEYS);
-    const ai = await startAiFromConfig(config, database, keyring, log);
+    const ai = await startAiFromConfig(config, database, keyring, log, { registry });
     stops.push(() => ai.close());
     const collab = createCollab({
       registry,

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type pg from 'pg';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
   ApiError,
@@ -15,6 +15,7 @@ import { cleanDisplayName } from './display-name.ts';
 import { dtlsCertificate } from './dtls-certificate.ts';
 import { hangUp } from './hang-up.ts';
 import type { Worker } from './mediasoup.ts';
+import { registerSfuMetrics } from './metrics.ts';
 import { listenIps } from './network.ts';
 import { CloseCodes, MAX_MESSAGE_BYTES, type PeerInfo } from './protocol.ts';
 import { Quotas, type UserLimits } from './quotas.ts';
@@ -173,31 +174,7 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
     }
   });
 
-  new Gauge({
-    name: 'sfu_workers', help: 'Running mediasoup workers', registers: [options.registry],
-    collect() {
-      this.set(pool?.size ?? 0);
-    },
-  });
-  new Gauge({
-    name: 'sfu_rooms', help: 'Active calls on this instance', registers: [options.registry],
-    collect() {
-      this.set(opened.size);
-    },
-  });
-  new Gauge({
-    name: 'sfu_peers', help: 'Participants in calls on this instance', registers: [options.registry],
-    collect() {
-      this.set([...opened.values()].reduce((n, room) => n + room.peers.size, 0));
-    },
-  });
-  new Counter({
-    name: 'sfu_worker_deaths_total', help: 'mediasoup workers that died and were replaced', registers: [options.registry],
-    collect() {
-      this.reset();
-      this.inc(pool?.deaths() ?? 0);
-    },
-  });
+  registerSfuMetrics(options.registry, pool, opened);
 
   /** Who may connect: a valid token and a VOICE channel the user may see. Checked before the upgrade. */
   async function admit(url: URL) {

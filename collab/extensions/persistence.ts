@@ -100,7 +100,7 @@ export function persistence(
   beforeAcknowledging?: BeforeAcknowledging,
   /** Where a document is stored: its own name, or (a chat's live part) its current generation's (history/). */
   locate: (documentName: string, document: Y.Doc, channelType?: string) => Promise<string> = async (name) => name,
-): Extension {
+): Extension & { logBytes(): number } {
   // Per document: updates and bytes in the log since the last compaction.
   const logSize = new Map<string, { updates: number; bytes: number }>();
   const grow = (name: string, bytes: number) => {
@@ -153,6 +153,8 @@ export function persistence(
 
   return {
     extensionName: 'persistence',
+    /** Bytes in the logs of the loaded documents since their last compaction (the collab_log_bytes gauge). */
+    logBytes: () => [...logSize.values()].reduce((sum, size) => sum + size.bytes, 0),
     // After access control and limits, so nothing unauthorised, oversized or malformed is stored.
     priority: 10,
 

@@ -72,6 +72,12 @@ export function writeRules(pool: pg.Pool, access: AccessCache, log: Logger, regi
     labelNames: ['rule'],
     registers: [registry],
   });
+  const updates = new Counter({
+    name: 'collab_updates_total', help: 'Client updates the documents took (whole or in part)', registers: [registry],
+  });
+  const updateBytes = new Counter({
+    name: 'collab_update_bytes_total', help: 'Bytes of what the documents took of client updates', registers: [registry],
+  });
   // Per loaded document: the owner of each Yjs client id seen so far, and the users who may be named in it.
   const owners = new Map<string, Map<number, string | null>>();
   const readers = new Map<string, Promise<Set<string>>>();
@@ -185,12 +191,17 @@ export function writeRules(pool: pg.Pool, access: AccessCache, log: Logger, regi
   return {
     extensionName: 'write-rules',
 
-    apply(connection, payload, live) {
-      return judged({
+    async apply(connection, payload, live) {
+      const accepted = await judged({
         document: connection.document, context: connection.context, origin: { source: 'connection', connection },
         readOnly: () => connection.readOnly, tell: (notice) => connection.sendStateless(JSON.stringify(notice)),
         askForMissing: () => askForMissing(connection),
       }, payload, live);
+      if (accepted) {
+        updates.inc();
+        updateBytes.inc(accepted.applied.length);
+      }
+      return accepted;
     },
 
     async applyAs(document, context, update) {

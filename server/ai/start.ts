@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import { startAi, type Ai } from '../../ai/index.ts';
 import type { Keyring } from '../../collab/index.ts';
 import type { Config } from '../config.ts';
@@ -5,13 +6,16 @@ import type { Database } from '../db/database.ts';
 import { readFileText } from '../files/store.ts';
 import type { Logger } from '../logger.ts';
 
-/** The AI part as the configuration describes it: in the server, or alone in `npm run ai:worker`. */
+/**
+ * The AI part as the configuration describes it: in the server (with its metrics in `registry`), or alone in
+ * `npm run ai:worker` (`worker: true`).
+ */
 export function startAiFromConfig(
   config: Config,
   database: Pick<Database, 'pool' | 'storage'>,
   keyring: Keyring,
   log: Logger,
-  worker = config.AI_WORKER === 'in-process',
+  { worker = config.AI_WORKER === 'in-process', registry }: { worker?: boolean; registry?: Registry } = {},
 ): Promise<Ai> {
   const { pool, storage } = database;
   return startAi({
@@ -33,5 +37,6 @@ export function startAiFromConfig(
     indexDebounceMs: config.AI_INDEX_DEBOUNCE_MS,
     sweepIntervalSeconds: config.AI_SWEEP_INTERVAL_SECONDS,
     readFileText: (fileId) => readFileText(pool, keyring, fileId),
+    registry,
   });
 }
