@@ -23,6 +23,7 @@ import { createHttpMetrics } from './http/metrics.ts';
 import { requestLog } from './http/request-log.ts';
 import { securityMiddleware, trustProxySetting } from './http/security.ts';
 import { mountWebClient } from './http/web-client.ts';
+import type { Licensing } from './license/licensing.ts';
 import type { Logger } from './logger.ts';
 import type { AccessCache } from './workspace/access-cache.ts';
 import { mountDocumentRoutes } from './content/document.ts';
@@ -49,6 +50,7 @@ export interface AppParts {
   calls: Calls;
   ai: Ai;
   keyring: Keyring;
+  licensing: Licensing;
   inFlight: InFlight;
   registry: Registry;
   log: Logger;
@@ -100,7 +102,7 @@ export function createApp(parts: AppParts): express.Express {
   mountFileRoutes(api, ctx);
   mountAiRoutes(api, ctx);
   app.use(api);
-  mountAdmin(app, { config, db: database.pool, collab: parts.collab, calls: parts.calls, ai: parts.ai, log });
+  mountAdmin(app, { config, db: database.pool, collab: parts.collab, calls: parts.calls, ai: parts.ai, licensing: parts.licensing, log });
   mountWebClient(app, config.WEB_CLIENT_DIR, log);
 
   app.use(notFoundHandler, errorHandler);

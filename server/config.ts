@@ -107,6 +107,13 @@ const EnvSchema = z.object({
   ADMIN_USERNAME: z.string().regex(/^[A-Za-z0-9_.-]{3,32}$/, '3-32 letters, digits, _ . -').optional(),
   ADMIN_EMAIL: z.email().optional(),
   ADMIN_PASSWORD: z.string().min(10).max(256).optional(),
+  // A licence key is checked at start, not here: a bad one runs the server in open-source mode, never stops it.
+  LICENSE_KEY: z.string().optional(),
+  LICENSE_PUBLIC_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{43}$/, 'an Ed25519 public key: 32 bytes in base64url (npm run license:keypair prints one)')
+    .optional(),
+  LICENSE_GRACE_DAYS: z.coerce.number().int().min(0).max(365).default(14),
 }).refine((env) => env.RTC_MIN_PORT <= env.RTC_MAX_PORT, {
   path: ['RTC_MAX_PORT'], message: 'must not be below RTC_MIN_PORT',
 }).refine((env) => new Set([env.ADMIN_USERNAME, env.ADMIN_EMAIL, env.ADMIN_PASSWORD].map((v) => v === undefined)).size === 1, {

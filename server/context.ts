@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { SessionConfig } from './auth/sessions.ts';
 import type { Config } from './config.ts';
 import type { InFlight } from './http/in-flight.ts';
+import type { Licensing } from './license/licensing.ts';
 import type { Logger } from './logger.ts';
 import type { AccessCache } from './workspace/access-cache.ts';
 import type { Collab, Keyring } from '../collab/index.ts';
@@ -23,4 +24,6 @@ export interface AppContext {
   ai: Ai;
   /** Encrypts stored content (documents, files). */
   keyring: Keyring;
+  /** The licence in force: seats, features, status for the admin console. */
+  licensing: Licensing;
 }

@@ -16,6 +16,7 @@ import { createRegistry } from './http/metrics.ts';
 import { startRetention } from './jobs/retention.ts';
 import type { Logger } from './logger.ts';
 import { createAccessCache, type AccessCache } from './workspace/access-cache.ts';
+import { startLicensing, type Licensing } from './license/licensing.ts';
 
 export interface RunningServer {
   url: string;
@@ -25,6 +26,7 @@ export interface RunningServer {
   collab: Collab;
   calls: Calls;
   ai: Ai;
+  licensing: Licensing;
   close(): Promise<void>;
 }
 
@@ -46,6 +48,11 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const access = await createAccessCache(database, log);
     stops.push(() => access.stop());
     await ensureFirstSuperuser(database.pool, config, log);
+    const licensing = startLicensing({
+      key: config.LICENSE_KEY, publicKey: config.LICENSE_PUBLIC_KEY, graceDays: config.LICENSE_GRACE_DAYS,
+      pool: database.pool, log,
+    });
+    stops.push(async () => licensing.stop());
     const tokens = accessTokens(config.JWT_SECRET, config.ACCESS_TOKEN_TTL_SECONDS);
     const registry = createRegistry();
     const keyring = keyringFromBase64(config.ENCRYPTION_KEY, config.ENCRYPTION_OLD_KEYS);
@@ -123,7 +130,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
     const inFlight = trackInFlight();
     stops.push(() => inFlight.drained(5000));
 
-    const app = createApp({ config, database, access, tokens, collab, calls, ai, keyring, inFlight, registry, log });
+    const app = createApp({ config, database, access, tokens, collab, calls, ai, keyring, licensing, inFlight, registry, log });
     const http = app.listen(config.PORT, config.HOST);
     http.on('upgrade', (request, socket, head) => {
       const { pathname } = new URL(request.url ?? '/', 'http://localhost');
@@ -161,7 +168,7 @@ export async function startServer(config: Config, log: Logger): Promise<RunningS
       (closing ??= stopAll().then(() => {
         log.info('server stopped');
       }));
-    return { url, port, database, access, collab, calls, ai, close };
+    return { url, port, database, access, collab, calls, ai, licensing, close };
   } catch (err) {
     await stopAll();
     throw err;

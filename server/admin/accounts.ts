@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { hashPassword } from '../auth/passwords.ts';
 import { inTransaction, type Queryable } from '../db/database.ts';
 import { ApiError } from '../http/errors.ts';
+import type { Licensing } from '../license/licensing.ts';
 import { recordAdminAction } from './audit.ts';
 
 /** Refused: the change would leave no active superuser, and so no one who can open the console. */
@@ -37,10 +38,14 @@ async function updateUser(tx: Queryable, userId: string, set: string, value: unk
 /**
  * Activates or deactivates an account. Deactivation takes effect everywhere at once: the users trigger announces it
  * (access_changed), so every instance closes the account's /collab and /rtc connections and refuses its tokens; its
- * console sessions end (trigger of migration 011).
+ * console sessions end (trigger of migration 011). Reactivating a person takes a seat of the licence (403
+ * license_required when none is left).
  */
-export function setActive(pool: pg.Pool, actorId: string, userId: string, active: boolean): Promise<void> {
+export function setActive(
+  pool: pg.Pool, seats: Pick<Licensing, 'assertSeatToReactivate'>, actorId: string, userId: string, active: boolean,
+): Promise<void> {
   return guarded(pool, userId, !active, async (tx) => {
+    if (active) await seats.assertSeatToReactivate(tx, userId);
     await updateUser(tx, userId, 'is_active', active);
     await recordAdminAction(tx, { actorId, action: active ? 'user.activate' : 'user.deactivate', targetType: 'user', targetId: userId });
   });

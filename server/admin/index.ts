@@ -5,6 +5,7 @@ import type { Collab } from '../../collab/index.ts';
 import type { Calls } from '../../sfu/index.ts';
 import type { Config } from '../config.ts';
 import { ApiError } from '../http/errors.ts';
+import type { Licensing } from '../license/licensing.ts';
 import type { Logger } from '../logger.ts';
 import { endAdminSession } from './sessions.ts';
 import { recordAdminAction } from './audit.ts';
@@ -16,6 +17,7 @@ import { cookie, refuse, requireSuperuser, SESSION_COOKIE, viewerOf } from './gu
 import { serviceChecks } from './health.ts';
 import { html } from './html.ts';
 import { page, send } from './layout.ts';
+import { licensePanel } from './license-panel.ts';
 import { mountLogin } from './login.ts';
 import { mountOperationPages } from './operations.ts';
 import { mountUserPages } from './users.ts';
@@ -26,6 +28,7 @@ export interface AdminDeps {
   collab: Collab;
   calls: Calls;
   ai: Ai;
+  licensing: Licensing;
   log: Logger;
 }
 
@@ -60,7 +63,7 @@ export function mountAdmin(app: Express, deps: AdminDeps): void {
   });
 
   router.get('/admin', async (_req, res) => {
-    const f = await figures(db, collab);
+    const [f, license] = await Promise.all([figures(db, collab), deps.licensing.status()]);
     const peak = Math.max(1, ...f.messagesPerDay.map((d) => d.count));
     send(res, page('Overview', html`
       <table aria-label="Users"><tbody>
@@ -69,6 +72,7 @@ export function mountAdmin(app: Express, deps: AdminDeps): void {
         <tr><th>Active in the last 7 days</th><td data-testid="active-7">${f.activeUsers.days7}</td></tr>
         <tr><th>Active in the last 30 days</th><td>${f.activeUsers.days30}</td></tr>
       </tbody></table>
+      ${licensePanel(license)}
       <h2>Messages per day (last 30 days)</h2>
       <table aria-label="Messages per day"><tbody>${f.messagesPerDay.map((d) => html`<tr data-testid="messages-day" data-day="${d.day}"><th>${d.day}</th>
         <td>${d.count}</td><td><span class="bar" style="width:${Math.round((d.count / peak) * 300)}px"></span></td></tr>`)}</tbody></table>
@@ -86,7 +90,7 @@ export function mountAdmin(app: Express, deps: AdminDeps): void {
     viewerOf(res), '/admin/health'));
   });
 
-  mountUserPages(router, db);
+  mountUserPages(router, db, deps.licensing);
   mountGroupPages(router, db);
   mountContentPages(router, db, collab, calls, deps.log);
   mountFilePages(router, db);

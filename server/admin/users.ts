@@ -2,6 +2,7 @@ import type { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
 import { ApiError } from '../http/errors.ts';
+import type { Licensing } from '../license/licensing.ts';
 import { oneTimePassword, resetPassword, revokeAllSessions, setActive, setSuperuser } from './accounts.ts';
 import { viewerOf } from './guard.ts';
 import { html } from './html.ts';
@@ -47,7 +48,7 @@ async function findUsers(db: pg.Pool, query: z.output<typeof UsersQuery>) {
   return splitPage(rows);
 }
 
-export function mountUserPages(router: Router, db: pg.Pool): void {
+export function mountUserPages(router: Router, db: pg.Pool, licensing: Licensing): void {
   router.get('/admin/users', async (req, res) => {
     const query = parse(UsersQuery, req.query, 'query');
     const { rows, hasMore } = await findUsers(db, query);
@@ -101,8 +102,8 @@ export function mountUserPages(router: Router, db: pg.Pool): void {
   });
 
   const actions: [string, Done, (actor: string, id: string) => Promise<void>][] = [
-    ['activate', 'activated', (actor, id) => setActive(db, actor, id, true)],
-    ['deactivate', 'deactivated', (actor, id) => setActive(db, actor, id, false)],
+    ['activate', 'activated', (actor, id) => setActive(db, licensing, actor, id, true)],
+    ['deactivate', 'deactivated', (actor, id) => setActive(db, licensing, actor, id, false)],
     ['revoke-sessions', 'sessions-revoked', (actor, id) => revokeAllSessions(db, actor, id)],
     ['grant-superuser', 'superuser-granted', (actor, id) => setSuperuser(db, actor, id, true)],
     ['revoke-superuser', 'superuser-revoked', (actor, id) => setSuperuser(db, actor, id, false)],

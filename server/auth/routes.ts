@@ -19,12 +19,11 @@ export function mountAuthRoutes(router: Router, app: AppContext): void {
   const { db, sessions, log } = app;
 
   route(api.register, async ({ body }) => {
-    const user = await insertUser(db, {
-      username: body.username,
-      email: body.email,
-      display_name: body.display_name,
-      password_hash: await hashPassword(body.password),
-    });
+    const password_hash = await hashPassword(body.password);
+    // A new account is an active person: it takes a seat, or is refused with 403 license_required.
+    const user = await app.licensing.withSeat((client) =>
+      insertUser(client, { username: body.username, email: body.email, display_name: body.display_name, password_hash }),
+    );
     if (!user) throw conflict('that username or email is already registered');
     log.info({ user_id: user.id }, 'user registered');
     return user;
