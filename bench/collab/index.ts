@@ -44,6 +44,13 @@ const churnDocs = envInt('BENCH_CHURN', 1000);
 const coldRuns = envInt('BENCH_COLD_RUNS', 5);
 const rounds = envInt('BENCH_ROUNDS', 3);
 const validationReps = envInt('BENCH_VALIDATION_REPS', 1000);
+const PARTS = ['validation', 'latency', 'throughput', 'memory', 'cold'] as const;
+/** The parts this run measures (`BENCH_ONLY`, e.g. `cold`): one part can be run alone while working on it. */
+const only = new Set((process.env.BENCH_ONLY ?? PARTS.join(',')).split(',').map((s) => s.trim()));
+for (const part of only) {
+  if (!(PARTS as readonly string[]).includes(part)) throw new Error(`BENCH_ONLY: a list of ${PARTS.join(', ')}`);
+}
+const measures = (part: (typeof PARTS)[number]) => only.has(part);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
@@ -236,7 +243,7 @@ async function timeSync(target: Target, name: string, token: string, expected: s
 await runBench('collab', async () => {
   // Validation cost first, in this process, before any child takes the CPU.
   const validation: ValidationCost[] = [];
-  for (const messages of [100, 50_000]) {
+  for (const messages of measures('validation') ? [100, 50_000] : []) {
     for (const [perUpdate, reps] of [[1, validationReps], [10, Math.max(50, Math.round(validationReps / 5))]] as const) {
       const v = validationCost(messages, perUpdate, reps);
       validation.push(v);
@@ -246,9 +253,11 @@ await runBench('collab', async () => {
     }
   }
   const oneMessage = (messages: number) => validation.find((v) => v.messages === messages && v.per_update === 1)!;
-  const validationSizeRatio = round(oneMessage(50_000).median_us / oneMessage(100).median_us);
-  console.log(`validation: one new message on 50,000 messages costs ${validationSizeRatio}x what it costs on 100` +
-    ` (target <= ${TARGET_VALIDATION_SIZE_RATIO})`);
+  const validationSizeRatio = measures('validation') ? round(oneMessage(50_000).median_us / oneMessage(100).median_us) : NaN;
+  if (measures('validation')) {
+    console.log(`validation: one new message on 50,000 messages costs ${validationSizeRatio}x what it costs on 100` +
+      ` (target <= ${TARGET_VALIDATION_SIZE_RATIO})`);
+  }
 
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'teamspace-bench-'));
   if (process.env.DATABASE_URL) scratch = await createScratchDatabase(process.env.DATABASE_URL, 'teamspace_bench');
@@ -272,7 +281,8 @@ await runBench('collab', async () => {
 
   // Documents: two per latency and throughput round (rules on, rules off; bare reuses one), the idle and churned
   // ones, one for the trace.
-  const needed = (clientCounts.length + writerCounts.length) * 2 * rounds + idleDocs + churnDocs + 1;
+  const needed = ((measures('latency') ? clientCounts.length : 0) + (measures('throughput') ? writerCounts.length : 0)) * 2 * rounds +
+    (measures('memory') ? idleDocs + churnDocs : 0) + 1;
   const t0 = performance.now();
   const { token, channelIds } = await setUp(ours.child.url, 'DOC', needed);
   const docs = [...channelIds];
@@ -295,7 +305,7 @@ await runBench('collab', async () => {
       await ours.child.ask('rules', 'on');
     }
   };
-  for (const count of clientCounts) {
+  for (const count of measures('latency') ? clientCounts : []) {
     // Fewer edits with many clients: every edit is count-1 deliveries handled in this one process.
     const edits = Math.max(30, Math.min(200, Math.round(20_000 / count)));
     const runs: { ours: Latency[]; off: Latency[]; bare: Latency[] } = { ours: [], off: [], bare: [] };
@@ -330,7 +340,7 @@ await runBench('collab', async () => {
     ours_updates_per_s: number; rules_off_updates_per_s: number; bare_updates_per_s: number; ratio: number;
     rules_off_ratio: number; rounds_ours: number[]; rounds_rules_off: number[]; rounds_bare: number[];
   }> = {};
-  for (const writers of writerCounts) {
+  for (const writers of measures('throughput') ? writerCounts : []) {
     const rates: { ours: number[]; off: number[]; bare: number[] } = { ours: [], off: [], bare: [] };
     for (let r = 0; r < rounds; r++) {
       const [name, other] = take(2) as [string, string];
@@ -353,11 +363,11 @@ await runBench('collab', async () => {
   }
   const targetThroughput = throughputs[TARGET_THROUGHPUT_WRITERS];
 
-  const idle = take(idleDocs);
-  const churn = take(churnDocs);
-  const memOurs = await memory(ours, idle, churn, token);
-  const memBare = await memory(bare, idle, churn, token);
-  for (const [label, m] of [['ours', memOurs], ['bare', memBare]] as const) {
+  const idle = take(measures('memory') ? idleDocs : 0);
+  const churn = take(measures('memory') ? churnDocs : 0);
+  const memOurs = measures('memory') ? await memory(ours, idle, churn, token) : undefined;
+  const memBare = measures('memory') ? await memory(bare, idle, churn, token) : undefined;
+  for (const [label, m] of memOurs && memBare ? [['ours', memOurs], ['bare', memBare]] as const : []) {
     console.log(`memory ${label}: ${idleDocs} idle docs ${(m.per_doc_heap_bytes / 1024).toFixed(1)} KiB heap` +
       ` / ${(m.per_doc_rss_bytes / 1024).toFixed(1)} KiB RSS each; heap ${mib(m.before.heapUsed)} before,` +
       ` ${mib(m.after.heapUsed)} after ${churnDocs} opened and closed (rss ${mib(m.before.rss)} -> ${mib(m.after.rss)})`);
@@ -365,95 +375,101 @@ await runBench('collab', async () => {
 
   // Cold load: the automerge-paper trace replayed into one document, then read by a fresh client from a freshly
   // started server each time. For scale, the same state synced from servers that hold it in memory already.
-  const [paper] = take(1) as [string];
-  const trace = loadTrace('automerge-paper.json.gz');
-  const writer = await client(ours, paper, token, 20);
-  const t1 = performance.now();
-  await replay(trace, writeParagraph(writer.doc, ''));
-  await acked(writer.provider, 300_000);
-  const replayMs = performance.now() - t1;
-  if (pageText(writer.doc) !== trace.endContent) throw new Error('replay did not reach the trace end');
-  const state = Y.encodeStateAsUpdate(writer.doc);
-  // Killed as soon as the last edit is acknowledged, so the log holds what the live thresholds left uncompacted
-  // (no final store, no compaction on unload). Each run kills the server again before its client closes (which
-  // would unload, and so compact, the document); then the same after an explicit compaction.
-  const crash = async () => {
-    await ours.child.ask('crash').catch(() => {});
-    await stop(ours.child);
-  };
-  await crash();
-  closeAll([writer]);
-  const coldRunsOf = async () => {
-    const runs: number[] = [];
-    let stored: Record<string, unknown> = {};
-    for (let i = 0; i < coldRuns; i++) {
-      ours = await startOurs();
-      const t0 = performance.now();
-      const c = await client(ours, paper, token);
-      runs.push(round(performance.now() - t0, 1));
-      if (pageText(c.doc) !== trace.endContent) throw new Error('ours: the loaded document differs from the trace');
-      if (i === 0) stored = await ours.child.ask('stored', paper);
-      await crash();
-      closeAll([c]);
-    }
-    return { runs, stored_bytes: Number(stored.bytes), stored_rows: Number(stored.rows) };
-  };
-  const fromLog = await coldRunsOf();
-  ours = await startOurs();
-  await ours.child.ask('compact', paper, 120_000);
-  await crash();
-  const compacted = await coldRunsOf();
-  ours = await startOurs();
-  const warm = async (target: Target) => {
-    const holder = await client(target, paper, token);
-    try {
-      if (target.name === 'bare') {
-        Y.applyUpdate(holder.doc, state);
-        await acked(holder.provider);
+  const measureCold = async () => {
+    const [paper] = take(1) as [string];
+    const trace = loadTrace('automerge-paper.json.gz');
+    const writer = await client(ours, paper, token, 20);
+    const t1 = performance.now();
+    await replay(trace, writeParagraph(writer.doc, ''));
+    await acked(writer.provider, 300_000);
+    const replayMs = performance.now() - t1;
+    if (pageText(writer.doc) !== trace.endContent) throw new Error('replay did not reach the trace end');
+    const state = Y.encodeStateAsUpdate(writer.doc);
+    // Killed as soon as the last edit is acknowledged, so the log holds what the live thresholds left uncompacted
+    // (no final store, no compaction on unload). Each run kills the server again before its client closes (which
+    // would unload, and so compact, the document); then the same after an explicit compaction.
+    const crash = async () => {
+      await ours.child.ask('crash').catch(() => {});
+      await stop(ours.child);
+    };
+    await crash();
+    closeAll([writer]);
+    const coldRunsOf = async () => {
+      const runs: number[] = [];
+      let stored: Record<string, unknown> = {};
+      for (let i = 0; i < coldRuns; i++) {
+        ours = await startOurs();
+        const t0 = performance.now();
+        const c = await client(ours, paper, token);
+        runs.push(round(performance.now() - t0, 1));
+        if (pageText(c.doc) !== trace.endContent) throw new Error('ours: the loaded document differs from the trace');
+        if (i === 0) stored = await ours.child.ask('stored', paper);
+        await crash();
+        closeAll([c]);
       }
-      const times: number[] = [];
-      for (let i = 0; i < coldRuns; i++) times.push(await timeSync(target, paper, token, trace.endContent));
-      return times;
-    } finally {
-      closeAll([holder]);
+      return { runs, stored_bytes: Number(stored.bytes), stored_rows: Number(stored.rows) };
+    };
+    const fromLog = await coldRunsOf();
+    ours = await startOurs();
+    await ours.child.ask('compact', paper, 120_000);
+    await crash();
+    const compacted = await coldRunsOf();
+    ours = await startOurs();
+    const warm = async (target: Target) => {
+      const holder = await client(target, paper, token);
+      try {
+        if (target.name === 'bare') {
+          Y.applyUpdate(holder.doc, state);
+          await acked(holder.provider);
+        }
+        const times: number[] = [];
+        for (let i = 0; i < coldRuns; i++) times.push(await timeSync(target, paper, token, trace.endContent));
+        return times;
+      } finally {
+        closeAll([holder]);
+      }
+    };
+    // Loaded from the database again, by a server that is warm (JIT, pool, caches): what a restart adds.
+    const unloaded: number[] = [];
+    for (let i = 0; i < coldRuns; i++) {
+      await drained(ours);
+      unloaded.push(await timeSync(ours, paper, token, trace.endContent));
     }
+    const oursWarm = await warm(ours);
+    const bareWarm = await warm(bare);
+    const summary = (c: typeof fromLog) => ({ median_ms: median(c.runs), runs_ms: c.runs, stored_bytes: c.stored_bytes,
+      stored_rows: c.stored_rows, target_met: median(c.runs) < TARGET_COLD_MS });
+    const cold = {
+      after_replay: summary(fromLog), compacted: summary(compacted), target_ms: TARGET_COLD_MS,
+      target_met: median(fromLog.runs) < TARGET_COLD_MS && median(compacted.runs) < TARGET_COLD_MS,
+      unloaded_median_ms: median(unloaded), ours_warm_median_ms: median(oursWarm), bare_warm_median_ms: median(bareWarm),
+      state_bytes: state.length, text_chars: trace.endContent.length, replay_ms: Math.round(replayMs),
+    };
+    for (const [label, c] of [['right after the replay', cold.after_replay], ['after compaction', cold.compacted]] as const) {
+      console.log(`cold load of automerge-paper ${label} (${c.stored_bytes} B stored in ${c.stored_rows} rows, state` +
+        ` ${cold.state_bytes} B): median ${c.median_ms} ms, runs ${c.runs_ms.join(', ')} ms (target < ${TARGET_COLD_MS})`);
+    }
+    console.log(`load of automerge-paper by a warm server, unloaded document ${cold.unloaded_median_ms} ms; already` +
+      ` loaded: ours ${cold.ours_warm_median_ms} ms, bare ${cold.bare_warm_median_ms} ms`);
+    return cold;
   };
-  // Loaded from the database again, by a server that is warm (JIT, pool, caches): what a restart adds.
-  const unloaded: number[] = [];
-  for (let i = 0; i < coldRuns; i++) {
-    await drained(ours);
-    unloaded.push(await timeSync(ours, paper, token, trace.endContent));
-  }
-  const oursWarm = await warm(ours);
-  const bareWarm = await warm(bare);
-  const summary = (c: typeof fromLog) => ({ median_ms: median(c.runs), runs_ms: c.runs, stored_bytes: c.stored_bytes,
-    stored_rows: c.stored_rows, target_met: median(c.runs) < TARGET_COLD_MS });
-  const cold = {
-    after_replay: summary(fromLog), compacted: summary(compacted), target_ms: TARGET_COLD_MS,
-    target_met: median(fromLog.runs) < TARGET_COLD_MS && median(compacted.runs) < TARGET_COLD_MS,
-    unloaded_median_ms: median(unloaded), ours_warm_median_ms: median(oursWarm), bare_warm_median_ms: median(bareWarm),
-    state_bytes: state.length, text_chars: trace.endContent.length, replay_ms: Math.round(replayMs),
-  };
-  for (const [label, c] of [['right after the replay', cold.after_replay], ['after compaction', cold.compacted]] as const) {
-    console.log(`cold load of automerge-paper ${label} (${c.stored_bytes} B stored in ${c.stored_rows} rows, state` +
-      ` ${cold.state_bytes} B): median ${c.median_ms} ms, runs ${c.runs_ms.join(', ')} ms (target < ${TARGET_COLD_MS})`);
-  }
-  console.log(`load of automerge-paper by a warm server, unloaded document ${cold.unloaded_median_ms} ms; already` +
-    ` loaded: ours ${cold.ours_warm_median_ms} ms, bare ${cold.bare_warm_median_ms} ms`);
+  const cold = measures('cold') ? await measureCold() : undefined;
 
   if (refused.changes) console.log(`REFUSED: the write rules refused ${refused.changes} changes (${[...refused.rules].join(', ')})`);
   const targets = {
-    latency_p99_ratio: Object.values(latency).every((l) => l.p99_ratio <= TARGET_P99_RATIO),
-    validation_p99_ratio: Object.values(latency).every((l) => l.validation_p99_ratio <= TARGET_VALIDATION_P99_RATIO),
-    validation_follows_update: validationSizeRatio <= TARGET_VALIDATION_SIZE_RATIO,
+    ...(measures('latency') ? {
+      latency_p99_ratio: Object.values(latency).every((l) => l.p99_ratio <= TARGET_P99_RATIO),
+      validation_p99_ratio: Object.values(latency).every((l) => l.validation_p99_ratio <= TARGET_VALIDATION_P99_RATIO),
+    } : {}),
+    ...(measures('validation') ? { validation_follows_update: validationSizeRatio <= TARGET_VALIDATION_SIZE_RATIO } : {}),
     nothing_refused: refused.changes === 0,
-    memory_returns: memOurs.returned,
+    ...(memOurs ? { memory_returns: memOurs.returned } : {}),
     ...(targetThroughput ? { throughput_ratio: targetThroughput.ratio >= TARGET_THROUGHPUT_RATIO } : {}),
-    cold_load: cold.target_met,
+    ...(cold ? { cold_load: cold.target_met } : {}),
   };
   console.log(`targets: ${Object.entries(targets).map(([k, v]) => `${k} ${v ? 'met' : 'MISSED'}`).join(', ')}`);
   console.log(JSON.stringify({
-    bench: 'collab', database, clients: clientCounts, duration_s: duration, rounds,
+    bench: 'collab', database, parts: [...only], clients: clientCounts, duration_s: duration, rounds,
     latency, p99_ratio_target: TARGET_P99_RATIO, validation_p99_ratio_target: TARGET_VALIDATION_P99_RATIO,
     validation: {
       updates: validation, size_ratio: validationSizeRatio, size_ratio_target: TARGET_VALIDATION_SIZE_RATIO,
