@@ -65,9 +65,9 @@ async function openEmbedded(dataDir: string, log: Logger): Promise<Opened> {
 
 /** PostgreSQL: storage gets half as many connections again as requests, so it can never take all of theirs. */
 function openPostgres(url: string, poolSize: number, log: Logger): Opened {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis });
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, min: Math.min(KEPT_OPEN, poolSize), connectionTimeoutMillis });
   const storageSize = Math.max(2, Math.ceil(poolSize / 2));
-  const storage = new pg.Pool({ connectionString: url, max: storageSize, connectionTimeoutMillis });
+  const storage = new pg.Pool({ connectionString: url, max: storageSize, min: KEPT_OPEN, connectionTimeoutMillis });
   return {
     pool,
     storage,
@@ -86,18 +86,32 @@ export async function openDatabase(options: DatabaseOptions, log: Logger): Promi
   // An idle client that loses its server emits 'error'; without a listener that would crash the process.
   for (const p of [pool, storage]) p.on('error', (err) => log.error({ err }, 'database connection error'));
   try {
-    const client = await pool.connect();
-    try {
-      await migrate(client, log);
-    } finally {
-      client.release();
-    }
+    const migrated = pool.connect().then(async (client) => {
+      try {
+        await migrate(client, log);
+      } finally {
+        client.release();
+      }
+    });
+    // The request pool's after the migration, whose connection is one of its kept ones.
+    await Promise.all([migrated.then(() => openAhead(pool)), openAhead(storage)]);
   } catch (err) {
     await stop();
     throw err;
   }
   let closing: Promise<void> | undefined;
   return { pool, storage, kind: options.url ? 'postgres' : 'pglite', subscribe, close: () => (closing ??= stop()) };
+}
+
+// Connections each PostgreSQL pool opens at start and keeps through quiet spells (the others close after 10 s
+// idle): a new one costs a TCP and authentication handshake (several ms on loopback) that the first request or
+// document load after a start would otherwise wait for. Two: one for a request or load, one for what runs beside it.
+const KEPT_OPEN = 2;
+
+/** Opens the pool's kept connections now, in parallel (none on PGlite, whose lanes cost no handshake). */
+async function openAhead(pool: pg.Pool): Promise<void> {
+  const clients = await Promise.all(Array.from({ length: pool.options.min ?? 0 }, () => pool.connect()));
+  for (const client of clients) client.release();
 }
 
 // A request waits at most this long for a connection; on PGlite, also what turns a query that was wrongly sent
