@@ -89,6 +89,25 @@ function holdAcknowledgements(connection: Connection, before?: BeforeAcknowledgi
   };
 }
 
+/**
+ * Applies a document's stored parts in one transaction that emits no `update` event. Its listeners (Hocuspocus's
+ * broadcast buffer; relayed-storage's, which takes only Redis's updates) are detached meanwhile: for them Yjs would
+ * encode the whole loaded state once more (a fifth of applying it, in a fresh process) only to have it dropped,
+ * since no connection is attached yet, and Hocuspocus must not send it to the first connection on top of its sync
+ * (to a client of an older chat generation, whose copy must never take the new one in: history/stale.ts).
+ */
+function applyStored(document: Y.Doc, parts: Uint8Array[]): void {
+  const listeners = document._observers.get('update');
+  document._observers.delete('update');
+  try {
+    document.transact(() => {
+      for (const part of parts) Y.applyUpdate(document, part);
+    });
+  } finally {
+    if (listeners) document._observers.set('update', listeners);
+  }
+}
+
 /** The attribution of a row the server writes on its own (a whole state, after failed appends). */
 const serverWrite: WriteRecord = { userId: null, inserted: [], deleted: [], newClients: [] };
 
@@ -164,13 +183,7 @@ export function persistence(
         logSize.set(documentName, { updates: stored.logLength, bytes: stored.logBytes });
         // Applied here rather than returned, so a state that cannot be applied is refused like one that
         // cannot be read.
-        document.transact(() => {
-          for (const part of stored.parts) Y.applyUpdate(document, part);
-        });
-        // Hocuspocus buffers every update for its next broadcast, this one too, and would send the whole stored
-        // state to the first connection on top of its sync (to a client of an older chat generation, whose copy
-        // must never take the new one in: history/stale.ts). No connection is attached yet: nobody receives it.
-        document.flush();
+        applyStored(document, stored.parts);
         loadedBytes.set(document, stored.parts.reduce((sum, part) => sum + part.length, 0));
       } catch (err) {
         log.error({ err, document: documentName }, 'cannot load document: refusing it');

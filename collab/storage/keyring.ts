@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, randomBytes } from 'node:crypto';
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -34,13 +34,15 @@ export function createKeyring(current: Buffer, older: Buffer[] = []): Keyring {
   for (const key of [current, ...older]) {
     if (key.length !== 32) throw new Error('encryption keys must be 32 bytes (base64 of 32 random bytes)');
   }
-  const keys = new Map([current, ...older].map((k) => [keyIdOf(k), k]));
+  // Key objects made once: given raw bytes, every cipher would import its key again.
+  const keys = new Map([current, ...older].map((k) => [keyIdOf(k), createSecretKey(k)]));
   const currentKeyId = keyIdOf(current);
+  const currentKey = keys.get(currentKeyId)!;
   return {
     currentKeyId,
     seal(plaintext, associatedData) {
       const iv = randomBytes(IV_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', current, iv);
+      const cipher = createCipheriv('aes-256-gcm', currentKey, iv);
       cipher.setAAD(Buffer.from(associatedData, 'utf8'));
       const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
       return { keyId: currentKeyId, payload: Buffer.concat([iv, body, cipher.getAuthTag()]) };
