@@ -1,6 +1,7 @@
 // Builds the web client into e2e/app/dist when it is missing or older than its sources (`--if-stale`), or always.
 // `npm start` runs it first, so `npm install && npm start` serves a current app; the hash of every source the
 // build reads is kept beside the output.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, globSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -29,7 +30,7 @@ export const webClientIsCurrent = (): boolean =>
   existsSync(path.join(webClientDist, 'index.html')) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === sourceHash();
 
 /** Builds beside the current output and then swaps it in, so a server serving it never sees half a build. */
-export async function buildWebClient(): Promise<void> {
+async function buildWebClient(): Promise<void> {
   const { build } = await import('vite');
   const hash = sourceHash();
   const next = `${webClientDist}.next-${process.pid}`;
@@ -39,6 +40,16 @@ export async function buildWebClient(): Promise<void> {
   if (existsSync(webClientDist)) renameSync(webClientDist, previous);
   renameSync(next, webClientDist);
   rmSync(previous, { recursive: true, force: true });
+}
+
+/**
+ * Builds the client when it is stale, in a process of its own: Vite sets NODE_ENV=production in the process it
+ * builds in, which every process started from there would inherit (tests, the CLIs they run).
+ */
+export function ensureWebClient(): void {
+  if (webClientIsCurrent()) return;
+  const built = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error(`building the web client failed (exit ${built.status ?? built.signal})`);
 }
 
 if (import.meta.main) {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
 import pg from 'pg';
-import { buildWebClient, webClientIsCurrent } from './build-web-client.ts';
+import { ensureWebClient } from './build-web-client.ts';
 
 const ci = process.env.CI === 'true' || process.env.CI === '1';
 const files = globSync('{server,schema,collab,sfu,ai,e2e}/**/*.test.ts').sort();
@@ -54,7 +54,7 @@ async function round(db: 'pglite' | 'postgres'): Promise<void> {
 }
 
 // Built once here, so the browser tests running side by side do not each build it.
-if (!webClientIsCurrent()) await buildWebClient();
+ensureWebClient();
 await round('pglite');
 
 const redisUrl = process.env.REDIS_URL;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import { buildWebClient, webClientIsCurrent } from '../../scripts/build-web-client.ts';
+import { ensureWebClient } from '../../scripts/build-web-client.ts';
 import { startTestServer, type TestServer, type TestUser } from '../../server/test/harness.ts';
 import { chromiumInstalled, chromiumPath, launchChromium } from '../browser.ts';
 import { ci, skipUnlessInstalled } from '../executable.ts';
@@ -37,7 +37,7 @@ export interface WebApp {
 
 export async function startWebApp(env: Record<string, string> = {}): Promise<WebApp> {
   if (ci && missing.length) throw new Error(`CI=true: missing ${missing.join(', ')}`);
-  if (!webClientIsCurrent()) await buildWebClient();
+  ensureWebClient();
   mkdirSync(artifactsDir, { recursive: true });
   const server = await startTestServer(env);
   let chromium;
