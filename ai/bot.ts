@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type * as Y from 'yjs';
 import { chat, type Collab, type Message } from '../collab/index.ts';
-import type { Logger } from '../server/index.ts';
+import type { Logger } from '../core/index.ts';
 import { answerScope, isCurrentReader, isUuid } from './answer-scope.ts';
 import type { Assistant } from './assistant.ts';
 import type { ChatMessage, Llm } from './llm.ts';

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { channelOf, parseSegmentName, type Keyring } from '../collab/index.ts';
-import type { Logger } from '../server/index.ts';
+import type { Logger } from '../core/index.ts';
 import { chunkId, chunkPieces, paragraphs, type ChunkText, type Piece } from './chunking.ts';
 import { documentReader } from './document-pieces.ts';
 import type { Embedder } from './embedder.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { Logger } from '../server/index.ts';
+import type { Logger } from '../core/index.ts';
 import type { Indexer } from './indexer.ts';
 import type { IndexJob } from './queue.ts';
 

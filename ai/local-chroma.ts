@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Logger } from '../server/index.ts';
+import type { Logger } from '../core/index.ts';
 
 export interface LocalChroma {
   url: string;

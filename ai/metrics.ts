@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { readWithin } from '../server/index.ts';
+import { readWithin } from '../core/index.ts';
 import type { VectorStore } from './vector-store.ts';
 
 /** The indexing queue's kinds and the states a job waits or stays in (a done job is deleted). */

@@ -1,4 +1,4 @@
-import type { Queryable } from '../server/index.ts';
+import type { Queryable } from '../core/index.ts';
 
 /**
  * What the indexing queue holds: a document to (re)index, by name (a channel id for a channel's content or a chat's

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type pg from 'pg';
 import { Registry } from 'prom-client';
 import { segmentName, type Keyring } from '../collab/index.ts';
-import type { Logger } from '../server/index.ts';
+import type { Logger } from '../core/index.ts';
 import { createAssistant, type Assistant } from './assistant.ts';
 import { createEmbedder, type Embedder } from './embedder.ts';
 import { createIndexer, type FileText, type Indexer } from './indexer.ts';

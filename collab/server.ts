@@ -6,7 +6,7 @@ import { Gauge, type Registry } from 'prom-client';
 import type pg from 'pg';
 import { WebSocketServer } from 'ws';
 import * as Y from 'yjs';
-import { ApiError, routeConsole, type AccessCache, type AccessTokens, type Logger } from '../server/index.ts';
+import { ApiError, routeConsole, type AccessCache, type AccessTokens, type Logger } from '../core/index.ts';
 import { accessControl, type CollabContext } from './extensions/access.ts';
 import { itemIndex } from './extensions/item-index.ts';
 import { limits, type CollabLimits } from './extensions/limits.ts';
@@ -20,7 +20,7 @@ import { writtenRanges } from './rules/index.ts';
 import { createDocumentStore, type CompactionResult } from './storage/document-store.ts';
 import { measuredStore } from './storage/measured-store.ts';
 import type { Keyring } from './storage/keyring.ts';
-import type { Subscribe } from '../server/db/notifications.ts';
+import type { Subscribe } from '../core/db/notifications.ts';
 
 export interface CollabOptions {
   pool: pg.Pool;

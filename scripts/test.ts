@@ -8,7 +8,7 @@ import pg from 'pg';
 import { ensureWebClient } from './build-web-client.ts';
 
 const ci = process.env.CI === 'true' || process.env.CI === '1';
-const files = globSync('{server,schema,collab,sfu,ai,e2e}/**/*.test.ts').sort();
+const files = globSync('{core,server,schema,collab,sfu,ai,e2e,scripts}/**/*.test.ts').sort();
 /** The web client's browser tests drive the app, not the storage: they run once, in the first round. */
 const webClientTests = (file: string) => file.startsWith('e2e/web/');
 const totals = { passed: 0, failed: 0 };

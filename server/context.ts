@@ -1,11 +1,11 @@
 import type { RequestHandler } from 'express';
 import type pg from 'pg';
 import type { SessionConfig } from './auth/sessions.ts';
-import type { Config } from './config.ts';
+import type { Config } from '../core/config.ts';
 import type { InFlight } from './http/in-flight.ts';
 import type { Licensing } from './license/licensing.ts';
-import type { Logger } from './logger.ts';
-import type { AccessCache } from './workspace/access-cache.ts';
+import type { Logger } from '../core/logger.ts';
+import type { AccessCache } from '../core/access/access-cache.ts';
 import type { Collab, Keyring } from '../collab/index.ts';
 import type { Ai } from '../ai/index.ts';
 import type { Calls } from '../sfu/index.ts';

@@ -1,15 +1,4 @@
 export { startServer, type RunningServer } from './server.ts';
 export { createApp } from './app.ts';
-export { loadConfig, ConfigError, type Config } from './config.ts';
-export { createLogger, routeConsole, type Logger } from './logger.ts';
-export { openDatabase, inTransaction, type Database, type Queryable } from './db/database.ts';
-export { userFromToken } from './auth/authenticate.ts';
-export type { AuthUser } from './auth/users.ts';
-export { channelAccess, readsOnly, requireChannelRole, requireGroupRole, roleAtLeast, type Role, type ChannelAccess } from './workspace/access.ts';
-export { ApiError } from './http/errors.ts';
-export { readWithin } from './http/metrics.ts';
-export { createAccessCache, type AccessCache, type GroupView } from './workspace/access-cache.ts';
-export { createScratchDatabase, type ScratchDatabase } from './db/scratch.ts';
-export { accessTokens, type AccessTokens } from './auth/tokens.ts';
 export { readFileText, rotateFileKeys, type FileText } from './files/store.ts';
 export { startAiFromConfig } from './ai/start.ts';

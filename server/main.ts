@@ -1,6 +1,6 @@
 // `npm start`: the whole server in one process, configured from the environment.
-import { ConfigError, loadConfig } from './config.ts';
-import { createLogger } from './logger.ts';
+import { ConfigError, loadConfig } from '../core/config.ts';
+import { createLogger } from '../core/logger.ts';
 import { startServer } from './server.ts';
 
 let config;

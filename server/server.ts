@@ -8,14 +8,14 @@ import { startAiFromConfig } from './ai/start.ts';
 import { hashPassword } from './auth/passwords.ts';
 import { createApp } from './app.ts';
 import { ensureFirstSuperuser } from './admin/superusers.ts';
-import { accessTokens } from './auth/tokens.ts';
-import type { Config } from './config.ts';
-import { openDatabase, type Database } from './db/database.ts';
+import { accessTokens } from '../core/auth/tokens.ts';
+import type { Config } from '../core/config.ts';
+import { openDatabase, type Database } from '../core/db/database.ts';
 import { trackInFlight } from './http/in-flight.ts';
 import { createRegistry } from './http/metrics.ts';
 import { startRetention } from './jobs/retention.ts';
-import type { Logger } from './logger.ts';
-import { createAccessCache, type AccessCache } from './workspace/access-cache.ts';
+import type { Logger } from '../core/logger.ts';
+import { createAccessCache, type AccessCache } from '../core/access/access-cache.ts';
 import { startLicensing, type Licensing } from './license/licensing.ts';
 
 export interface RunningServer {

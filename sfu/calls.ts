@@ -3,14 +3,7 @@ import type { Duplex } from 'node:stream';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import { WebSocketServer, type WebSocket } from 'ws';
-import {
-  ApiError,
-  channelAccess,
-  userFromToken,
-  type AccessCache,
-  type AccessTokens,
-  type Logger,
-} from '../server/index.ts';
+import { ApiError, channelAccess, userFromToken, type AccessCache, type AccessTokens, type Logger } from '../core/index.ts';
 import { cleanDisplayName } from './display-name.ts';
 import { dtlsCertificate } from './dtls-certificate.ts';
 import { hangUp } from './hang-up.ts';

@@ -1,5 +1,5 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
-import { readWithin } from '../server/index.ts';
+import { readWithin } from '../core/index.ts';
 import type { Worker } from './mediasoup.ts';
 import type { Room } from './room.ts';
 import type { WorkerPool } from './worker-pool.ts';

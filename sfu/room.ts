@@ -1,4 +1,4 @@
-import type { Logger } from '../server/index.ts';
+import type { Logger } from '../core/index.ts';
 import { mediaCodecs } from './codecs.ts';
 import type { AudioLevelObserverVolume, Consumer, Producer, Router, RtpCapabilities, WebRtcTransport, Worker } from './mediasoup.ts';
 import type { NotificationMethod, Notifications, PeerInfo, Source } from './protocol.ts';

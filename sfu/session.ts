@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import type { Logger, Role } from '../server/index.ts';
+import type { Logger, Role } from '../core/index.ts';
 import { cleanDisplayName } from './display-name.ts';
 import { hangUp } from './hang-up.ts';
 import type { WebRtcTransport } from './mediasoup.ts';

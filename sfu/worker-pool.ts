@@ -1,5 +1,5 @@
 import { EventEmitter, once } from 'node:events';
-import type { Logger } from '../server/index.ts';
+import type { Logger } from '../core/index.ts';
 import { createWorker, type Worker, type WorkerOptions } from './mediasoup.ts';
 
 export interface WorkerPool {

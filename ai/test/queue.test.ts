@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createLogger } from '../../server/index.ts';
+import { createLogger } from '../../core/index.ts';
 import { eventually, setUpTeam, startTestServer, testDb, type TestServer } from '../../server/test/harness.ts';
 import type { Indexer } from '../indexer.ts';
 import { startJobWorker } from '../job-worker.ts';
@@ -93,7 +93,7 @@ describe('npm run ai:worker', { skip: testDb !== 'postgres' && 'it needs Postgre
       token: team.member.token, json: { content: 'Water the ficus in the lobby' },
     });
     assert.equal(task.status, 201);
-    const child = spawn(process.execPath, ['ai/worker-cli.ts'], {
+    const child = spawn(process.execPath, ['server/cli/ai-worker.ts'], {
       cwd: path.resolve(import.meta.dirname, '../..'),
       env: {
         ...process.env, DATABASE_URL: server.databaseUrl!, DATA_DIR: server.dataDir, JWT_SECRET: server.jwtSecret,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { childProcesses, runBench } from '../shared/child.ts';
 import { call, envInt, serverEnv } from '../shared/setup.ts';
-import { createScratchDatabase, type ScratchDatabase } from '../../server/index.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../core/index.ts';
 
 const TARGET_RATIO = 1 / 3;
 const WARMUP_SECONDS = 2;

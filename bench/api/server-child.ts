@@ -1,5 +1,6 @@
 // Our real server, started the way production starts it, for bench/api/index.ts. Configured from the env.
-import { createLogger, loadConfig, startServer } from '../../server/index.ts';
+import { createLogger, loadConfig } from '../../core/index.ts';
+import { startServer } from '../../server/index.ts';
 import { serveUntilTold } from '../shared/child.ts';
 
 const config = loadConfig(process.env);

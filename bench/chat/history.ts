@@ -5,7 +5,7 @@ import * as Y from 'yjs';
 import { writeParts } from '../../collab/history/rollover.ts';
 import { chat, type Keyring, type Message } from '../../collab/index.ts';
 import { messageIndex } from '../../collab/shapes/message-index.ts';
-import { inTransaction } from '../../server/index.ts';
+import { inTransaction } from '../../core/index.ts';
 
 export interface HistoryShape {
   channelId: string;

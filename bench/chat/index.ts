@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chat, segmentName } from '../../collab/index.ts';
-import { createScratchDatabase, type ScratchDatabase } from '../../server/index.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../core/index.ts';
 import { acked, collabUrl, connect, type BenchClient } from '../collab/clients.ts';
 import { childProcesses, runBench, type Child } from '../shared/child.ts';
 import { call, envInt, inBatches, serverEnv, setUp } from '../shared/setup.ts';

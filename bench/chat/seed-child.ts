@@ -1,7 +1,7 @@
 // Writes bench/chat's histories straight into the database, while no server runs on it (PGlite allows one process),
 // so the server started after it opens every channel cold. Answers `seed <HistoryShape as JSON>` with `Written`.
 import { keyringFromBase64 } from '../../collab/index.ts';
-import { createLogger, loadConfig, openDatabase } from '../../server/index.ts';
+import { createLogger, loadConfig, openDatabase } from '../../core/index.ts';
 import { serveUntilTold } from '../shared/child.ts';
 import { writeHistory, type HistoryShape } from './history.ts';
 

@@ -2,7 +2,8 @@
 // `mem` (after GC), `docs` (documents and connections open), `loads` (how long each document loaded since the last
 // `loads`, timed around Hocuspocus' loadDocument: every onLoadDocument and afterLoadDocument hook, so finding the
 // live part's generation, reading and decrypting it and applying it), and `rollover <channel id>` (timed here).
-import { createLogger, loadConfig, startServer } from '../../server/index.ts';
+import { createLogger, loadConfig } from '../../core/index.ts';
+import { startServer } from '../../server/index.ts';
 import { collectedMemory, serveUntilTold } from '../shared/child.ts';
 
 const config = loadConfig(process.env);

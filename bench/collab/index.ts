@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as Y from 'yjs';
-import { createScratchDatabase, type ScratchDatabase } from '../../server/index.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../core/index.ts';
 import { pageText, writeParagraph } from '../../collab/test/clients.ts';
 import { loadTrace, replay } from '../../collab/test/traces.ts';
 import { envInt, inBatches, serverEnv, setUp } from '../shared/setup.ts';

@@ -2,7 +2,8 @@
 // Besides the ready line it answers `mem` (after GC), `docs` (documents/connections open), `stored <name>`,
 // `compact <name>`, `rules on|off`, and `crash` (exits at once, as kill -9 would: nothing is flushed or compacted).
 import { rulesByChannelType, type ChannelRules } from '../../collab/rules/index.ts';
-import { createLogger, loadConfig, startServer } from '../../server/index.ts';
+import { createLogger, loadConfig } from '../../core/index.ts';
+import { startServer } from '../../server/index.ts';
 import { collectedMemory, serveUntilTold } from '../shared/child.ts';
 
 // The write rules' judging can be switched off, for the benchmark only: every change is then accepted (no check,

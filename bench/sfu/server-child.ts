@@ -1,7 +1,8 @@
 // Our real server for bench/sfu/index.ts, started the way production starts it (SFU_WORKERS=1), configured from
 // the env. The call's room is opened by real signaling clients; `feed` then finds it and gives its router the
 // generator's producers through the room, as `produce` would.
-import { createLogger, loadConfig, startServer } from '../../server/index.ts';
+import { createLogger, loadConfig } from '../../core/index.ts';
+import { startServer } from '../../server/index.ts';
 import { serveUntilTold } from '../shared/child.ts';
 import { mediaCommands } from './media.ts';
 

@@ -1,8 +1,8 @@
 import type { Connection, Extension } from '@hocuspocus/server';
 import type pg from 'pg';
-import { ApiError, channelAccess, readsOnly, userFromToken, type AccessCache, type Role } from '../../server/index.ts';
-import type { AccessTokens, AuthUser, ChannelAccess } from '../../server/index.ts';
-import type { Logger } from '../../server/index.ts';
+import { ApiError, channelAccess, readsOnly, userFromToken, type AccessCache, type Role } from '../../core/index.ts';
+import type { AccessTokens, AuthUser, ChannelAccess } from '../../core/index.ts';
+import type { Logger } from '../../core/index.ts';
 import { askForMissing } from './sync-messages.ts';
 import { isChannelId, parseSegmentName } from '../history/names.ts';
 

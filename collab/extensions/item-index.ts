@@ -1,7 +1,7 @@
 import type { Connection, Extension } from '@hocuspocus/server';
 import type pg from 'pg';
 import type * as Y from 'yjs';
-import type { Logger } from '../../server/index.ts';
+import type { Logger } from '../../core/index.ts';
 import { readBoard } from '../shapes/kanban.ts';
 import { readTasks } from '../shapes/tasks.ts';
 import { holdAcknowledgementFor } from './persistence.ts';

@@ -1,6 +1,6 @@
 import type { Connection, Extension } from '@hocuspocus/server';
 import * as Y from 'yjs';
-import type { Logger } from '../../server/index.ts';
+import type { Logger } from '../../core/index.ts';
 import { loadedBytesOf } from './persistence.ts';
 import type { CollabContext } from './access.ts';
 import { carriesUpdate } from './sync-messages.ts';

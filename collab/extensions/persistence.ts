@@ -1,7 +1,7 @@
 import type { Connection, Document, Extension } from '@hocuspocus/server';
 import * as decoding from 'lib0/decoding';
 import * as Y from 'yjs';
-import type { Logger } from '../../server/index.ts';
+import type { Logger } from '../../core/index.ts';
 import type { DocumentStore, WriteRecord } from '../storage/document-store.ts';
 import type { CollabContext } from './access.ts';
 import type { WriteRules } from './write-rules.ts';

@@ -1,6 +1,6 @@
 import type { Connection, Document, Extension } from '@hocuspocus/server';
 import * as encoding from 'lib0/encoding';
-import type { Logger } from '../../server/index.ts';
+import type { Logger } from '../../core/index.ts';
 import type { CollabContext } from './access.ts';
 import type { RefusedNotice } from './write-rules.ts';
 

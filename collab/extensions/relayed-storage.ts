@@ -4,7 +4,7 @@ import * as Y from 'yjs';
 import { documentNameOf } from '../history/names.ts';
 import { isSealed, ROLLED_OVER_CLOSE } from '../history/fence.ts';
 import { storageNameOf } from '../history/live-parts.ts';
-import type { Logger } from '../../server/index.ts';
+import type { Logger } from '../../core/index.ts';
 import { writtenRanges } from '../rules/index.ts';
 import type { DocumentStore, WriteRecord } from '../storage/document-store.ts';
 

@@ -2,7 +2,7 @@ import type { Connection, Document, Extension } from '@hocuspocus/server';
 import type pg from 'pg';
 import { Counter, type Registry } from 'prom-client';
 import * as Y from 'yjs';
-import type { AccessCache, Logger } from '../../server/index.ts';
+import type { AccessCache, Logger } from '../../core/index.ts';
 import { applyChecked, rulesByChannelType, segmentRules, type CheckedUpdate, type Refusal } from '../rules/index.ts';
 import { livePartOf, storageNameOf } from '../history/live-parts.ts';
 import { sealedIdsNamedIn } from '../history/sealed-ids.ts';

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../server/index.ts';
+import type { Queryable } from '../../core/index.ts';
 import type * as Y from 'yjs';
 import { isChannelId } from './names.ts';
 

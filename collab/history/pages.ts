@@ -1,5 +1,5 @@
 import type * as Y from 'yjs';
-import type { Queryable } from '../../server/index.ts';
+import type { Queryable } from '../../core/index.ts';
 import { inReceiptOrder, readMessageById, readMessages, type Message } from '../shapes/chat.ts';
 import { segmentName } from './names.ts';
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import * as Y from 'yjs';
-import { inTransaction, type Queryable } from '../../server/index.ts';
+import { inTransaction, type Queryable } from '../../core/index.ts';
 import { copyMessages, inReceiptOrder, readMessages, receivedAt, type Message } from '../shapes/chat.ts';
 import type { DocumentStore } from '../storage/document-store.ts';
 import type { Keyring } from '../storage/keyring.ts';

@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import type { Queryable } from '../../server/index.ts';
+import type { Queryable } from '../../core/index.ts';
 
 /** The strings an update writes under `id` and `parent_id` keys: the message ids its new messages name. */
 function namedIds(update: Uint8Array): string[] {

@@ -2,7 +2,7 @@ import type { Connection, Document } from '@hocuspocus/server';
 import * as decoding from 'lib0/decoding';
 import type pg from 'pg';
 import * as Y from 'yjs';
-import type { Logger } from '../../server/index.ts';
+import type { Logger } from '../../core/index.ts';
 import type { CollabContext } from '../extensions/access.ts';
 import { holdAcknowledgementFor } from '../extensions/persistence.ts';
 import { askForMissing, carriesUpdate } from '../extensions/sync-messages.ts';

@@ -1,5 +1,5 @@
 import * as Y from 'yjs';
-import type { Role } from '../../server/index.ts';
+import type { Role } from '../../core/index.ts';
 import type { Change, Place, TransactionView } from './changes.ts';
 
 /** Who sent an update, as the server knows it (never as the document claims). */

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import * as Y from 'yjs';
-import { inTransaction } from '../../server/index.ts';
+import { inTransaction } from '../../core/index.ts';
 import { fairQueue } from './fair-queue.ts';
 import { groupCommit } from './group-commit.ts';
 import type { Keyring, Sealed } from './keyring.ts';

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createScratchDatabase, type ScratchDatabase } from '../../server/index.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../core/index.ts';
 import { testDb, type TestServer } from '../../server/test/harness.ts';
 import { connect, pageText, paragraphs, refusalsOf, writeParagraph, type Client } from './clients.ts';
 import { api, kill9 as killChild, startServerChild, type ServerChild } from './server-child.ts';

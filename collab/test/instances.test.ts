@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import * as Y from 'yjs';
-import { createScratchDatabase, type ScratchDatabase } from '../../server/index.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../core/index.ts';
 import { testDb, type TestServer } from '../../server/test/harness.ts';
 import { createDocumentStore, createKeyring } from '../index.ts';
 import { connect, pageText, refusalsOf, waitFor, writeParagraph, type Client } from './clients.ts';

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { runner, PG_MIGRATE_LOCK_ID } from 'node-pg-migrate';
-import { createScratchDatabase, type ScratchDatabase } from '../../server/index.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../../core/index.ts';
 import { testDb } from '../../server/test/harness.ts';
 
 const skip = testDb !== 'postgres' ? 'instances share PostgreSQL (the embedded database is one process\'s)' : false;
@@ -22,7 +22,7 @@ interface Run {
 
 /** One `npm run migrate` as its own process, resolving when it exits. */
 function migrateProcess(databaseUrl: string, dataDir: string): { exited: Promise<Run>; running: () => boolean } {
-  const child = spawn(process.execPath, ['schema/migrate-cli.ts'], {
+  const child = spawn(process.execPath, ['server/cli/migrate.ts'], {
     env: { ...process.env, NODE_ENV: 'test', DATABASE_URL: databaseUrl, DATA_DIR: dataDir, LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

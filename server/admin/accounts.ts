@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { hashPassword } from '../auth/passwords.ts';
-import { inTransaction, type Queryable } from '../db/database.ts';
-import { ApiError } from '../http/errors.ts';
+import { inTransaction, type Queryable } from '../../core/db/database.ts';
+import { ApiError } from '../../core/errors.ts';
 import type { Licensing } from '../license/licensing.ts';
 import { recordAdminAction } from './audit.ts';
 

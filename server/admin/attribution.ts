@@ -1,5 +1,5 @@
 import { chat, segmentName, storageNameFor, type Collab } from '../../collab/index.ts';
-import type { Queryable } from '../db/database.ts';
+import type { Queryable } from '../../core/db/database.ts';
 
 export interface Writer {
   /** Who sent the update that created the message (null: the server on its own, e.g. a rollover's copy). */

@@ -2,9 +2,9 @@
 // account; asks for what the flags leave out. With the embedded database, stop the server first (it holds the data).
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config.ts';
-import { openDatabase } from '../db/database.ts';
-import { createLogger } from '../logger.ts';
+import { loadConfig } from '../../core/config.ts';
+import { openDatabase } from '../../core/db/database.ts';
+import { createLogger } from '../../core/logger.ts';
 import { createOrPromoteSuperuser, SuperuserSpec } from './superusers.ts';
 
 const { values } = parseArgs({

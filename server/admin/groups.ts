@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
-import { ApiError } from '../http/errors.ts';
+import { ApiError } from '../../core/errors.ts';
 import { viewerOf } from './guard.ts';
 import { html } from './html.ts';
 import { page, pager, send } from './layout.ts';

@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import type pg from 'pg';
 import { verifyDecoy, verifyPassword } from '../auth/passwords.ts';
 import { loginRateLimit, type RateLimitConfig } from '../auth/rate-limit.ts';
-import { findUserForLogin } from '../auth/users.ts';
+import { findUserForLogin } from '../../core/auth/users.ts';
 import { recordAdminAction } from './audit.ts';
 import { cookie, cookieOptions, LOGIN_COOKIE, refuse, SESSION_COOKIE } from './guard.ts';
 import { html } from './html.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ApiError, validationError } from '../http/errors.ts';
+import { ApiError, validationError } from '../../core/errors.ts';
 
 /** Parses a query or form with a zod schema; a bad one is a 422 (shown as a page by the console's error handler). */
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {

@@ -1,10 +1,10 @@
 import type pg from 'pg';
 import { z } from 'zod';
 import { hashPassword } from '../auth/passwords.ts';
-import { findUserByUsername, insertUser } from '../auth/users.ts';
-import type { Config } from '../config.ts';
-import { inTransaction } from '../db/database.ts';
-import type { Logger } from '../logger.ts';
+import { findUserByUsername, insertUser } from '../../core/auth/users.ts';
+import type { Config } from '../../core/config.ts';
+import { inTransaction } from '../../core/db/database.ts';
+import type { Logger } from '../../core/logger.ts';
 
 /** The same rules as registration (schema/api/auth.ts): a superuser is an ordinary account with one more flag. */
 export const SuperuserSpec = z.object({

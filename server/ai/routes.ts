@@ -2,9 +2,9 @@ import type { Response, Router } from 'express';
 import { LlmUnavailable, readableChannels, type Ai } from '../../ai/index.ts';
 import { aiEndpoints as api } from '../../schema/index.ts';
 import type { AppContext } from '../context.ts';
-import { ApiError } from '../http/errors.ts';
+import { ApiError } from '../../core/errors.ts';
 import { mounter } from '../http/route.ts';
-import { requireChannelRole } from '../workspace/access.ts';
+import { requireChannelRole } from '../../core/access/access.ts';
 
 function ready(ai: Ai) {
   if (!ai.assistant) throw new ApiError(503, 'unavailable', ai.unavailable ?? 'AI is off on this server');

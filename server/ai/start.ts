@@ -1,10 +1,10 @@
 import type { Registry } from 'prom-client';
 import { startAi, type Ai } from '../../ai/index.ts';
 import type { Keyring } from '../../collab/index.ts';
-import type { Config } from '../config.ts';
-import type { Database } from '../db/database.ts';
+import type { Config } from '../../core/config.ts';
+import type { Database } from '../../core/db/database.ts';
 import { readFileText } from '../files/store.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../core/logger.ts';
 
 /**
  * The AI part as the configuration describes it: in the server (with its metrics in `registry`), or alone in

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { rateLimit, type Options } from 'express-rate-limit';
-import { ApiError } from '../http/errors.ts';
+import { ApiError } from '../../core/errors.ts';
 
 export interface RateLimitConfig {
   limit: number;

@@ -1,11 +1,11 @@
 import type { Router } from 'express';
 import { authEndpoints as api } from '../../schema/index.ts';
 import type { AppContext } from '../context.ts';
-import { conflict, unauthorized } from '../http/errors.ts';
+import { conflict, unauthorized } from '../../core/errors.ts';
 import { mounter } from '../http/route.ts';
 import { hashPassword, verifyDecoy, verifyPassword } from './passwords.ts';
 import { endSession, rotateSession, startSession } from './sessions.ts';
-import { findUserForLogin, insertUser } from './users.ts';
+import { findUserForLogin, insertUser } from '../../core/auth/users.ts';
 
 const refreshRefusals = {
   unknown: 'refresh token is invalid',

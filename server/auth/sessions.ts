@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { inTransaction, type Queryable } from '../db/database.ts';
-import { hashRefreshToken, newRefreshToken, type AccessTokens } from './tokens.ts';
+import { inTransaction, type Queryable } from '../../core/db/database.ts';
+import { hashRefreshToken, newRefreshToken, type AccessTokens } from '../../core/auth/tokens.ts';
 
 export interface SessionConfig {
   tokens: AccessTokens;

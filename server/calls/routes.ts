@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import { turnCredentials } from '../../sfu/index.ts';
 import { callEndpoints as api } from '../../schema/index.ts';
 import type { AppContext } from '../context.ts';
-import { ApiError } from '../http/errors.ts';
+import { ApiError } from '../../core/errors.ts';
 import { mounter } from '../http/route.ts';
 import { contentChannel } from '../content/access.ts';
 

@@ -1,6 +1,6 @@
-import type { Queryable } from '../db/database.ts';
-import { ApiError, notFound } from '../http/errors.ts';
-import { requireChannelRole, type ChannelAccess, type ChannelRow, type Role } from '../workspace/access.ts';
+import type { Queryable } from '../../core/db/database.ts';
+import { ApiError, notFound } from '../../core/errors.ts';
+import { requireChannelRole, type ChannelAccess, type ChannelRow, type Role } from '../../core/access/access.ts';
 
 export type ItemKind = 'task' | 'column' | 'card';
 

@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import { page } from '../../collab/index.ts';
 import { contentEndpoints as api } from '../../schema/index.ts';
 import type { AppContext } from '../context.ts';
-import { unprocessable } from '../http/errors.ts';
+import { unprocessable } from '../../core/errors.ts';
 import { mounter } from '../http/route.ts';
 import { contentChannel } from './access.ts';
 

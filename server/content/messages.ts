@@ -2,7 +2,7 @@ import type { Router } from 'express';
 import { pageOfHistory } from '../../collab/index.ts';
 import { contentEndpoints as api } from '../../schema/index.ts';
 import type { AppContext } from '../context.ts';
-import { notFound } from '../http/errors.ts';
+import { notFound } from '../../core/errors.ts';
 import { mounter } from '../http/route.ts';
 import { contentChannel } from './access.ts';
 

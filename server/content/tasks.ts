@@ -2,9 +2,9 @@ import type { Router } from 'express';
 import { tasks } from '../../collab/index.ts';
 import { contentEndpoints as api } from '../../schema/index.ts';
 import type { AppContext } from '../context.ts';
-import type { Queryable } from '../db/database.ts';
-import { notFound, unprocessable } from '../http/errors.ts';
-import { channelAccess } from '../workspace/access.ts';
+import type { Queryable } from '../../core/db/database.ts';
+import { notFound, unprocessable } from '../../core/errors.ts';
+import { channelAccess } from '../../core/access/access.ts';
 import { mounter } from '../http/route.ts';
 import { contentChannel, itemChannel, registerItem } from './access.ts';
 

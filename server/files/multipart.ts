@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import type { Request } from 'express';
-import { ApiError, badRequest, unprocessable } from '../http/errors.ts';
+import { ApiError, badRequest, unprocessable } from '../../core/errors.ts';
 
 export interface Upload {
   filename: string;

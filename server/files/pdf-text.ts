@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import { ApiError } from '../http/errors.ts';
+import { ApiError } from '../../core/errors.ts';
 import type { PdfWorkerResult } from './pdf-worker.ts';
 
 const workerFile = new URL('./pdf-worker.ts', import.meta.url);

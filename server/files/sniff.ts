@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { fileTypeFromBuffer } from 'file-type';
 import type { fileContentTypes } from '../../schema/index.ts';
-import { ApiError, unprocessable } from '../http/errors.ts';
+import { ApiError, unprocessable } from '../../core/errors.ts';
 
 export type FileContentType = (typeof fileContentTypes)[number];
 

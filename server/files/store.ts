@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Keyring } from '../../collab/index.ts';
 import type pg from 'pg';
-import { inTransaction, type Queryable } from '../db/database.ts';
+import { inTransaction, type Queryable } from '../../core/db/database.ts';
 import type { FileContentType } from './sniff.ts';
 
 // Associated data binds each sealed value to its row and column: a payload copied to another file's row, or

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { pinoHttp } from 'pino-http';
-import { redactUrl, type Logger } from '../logger.ts';
+import { redactUrl, type Logger } from '../../core/logger.ts';
 
 const quietPaths = new Set(['/health', '/health/ready', '/metrics']);
 

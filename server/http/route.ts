@@ -1,8 +1,8 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { z, ZodType } from 'zod';
 import type { Endpoint } from '../../schema/index.ts';
-import type { AuthUser } from '../auth/users.ts';
-import { ApiError, validationError } from './errors.ts';
+import type { AuthUser } from '../../core/auth/users.ts';
+import { ApiError, validationError } from '../../core/errors.ts';
 import type { InFlight } from './in-flight.ts';
 
 type Parsed<T> = [NonNullable<T>] extends [ZodType] ? z.output<NonNullable<T>> : undefined;

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Express } from 'express';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../core/logger.ts';
 
 /** Paths the server answers itself: never shadowed by the app's fallback (the service worker keeps the same list). */
 const serverPaths = /^\/(api|collab|rtc|admin|metrics|health)(\/|$)/;

@@ -1,7 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type pg from 'pg';
 import { chat, segmentName, type Collab } from '../../collab/index.ts';
-import type { Logger } from '../logger.ts';
+import type { Logger } from '../../core/logger.ts';
 import { withLease } from './lease.ts';
 
 export interface RetentionOptions {

@@ -1,8 +1,8 @@
 import type { RequestHandler } from 'express';
 import type pg from 'pg';
-import { inTransaction } from '../db/database.ts';
-import { ApiError } from '../http/errors.ts';
-import type { Logger } from '../logger.ts';
+import { inTransaction } from '../../core/db/database.ts';
+import { ApiError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
 import { publicKeyFromText, verifyLicense, type LicensePayload, type Verified } from './key.ts';
 import { BUILT_IN_PUBLIC_KEY } from './public-key.ts';
 

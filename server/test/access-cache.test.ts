@@ -2,7 +2,7 @@
 // instance on the same database, or an operator's SQL; and must stop caching while it cannot hear of changes.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createAccessCache, createLogger } from '../index.ts';
+import { createAccessCache, createLogger } from '../../core/index.ts';
 import { eventually, startTestServer, testDb, type TestServer } from './harness.ts';
 
 let server: TestServer;

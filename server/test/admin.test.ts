@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { chat } from '../../collab/index.ts';
-import { loadConfig } from '../config.ts';
+import { loadConfig } from '../../core/config.ts';
 import { connect, waitFor, type Client } from '../../collab/test/clients.ts';
 import { adminClient, makeSuperuser, type AdminClient } from './admin-client.ts';
 import { eventually, setUpTeam, startTestServer, testDb, type TestServer, type TestUser } from './harness.ts';

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConfigError, loadConfig } from '../index.ts';
+import { ConfigError, loadConfig } from '../../core/index.ts';
 
 let dir: string;
 before(async () => {

@@ -5,7 +5,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { endpoints } from '../../schema/index.ts';
-import { createLogger, createScratchDatabase, loadConfig, startServer, type Logger, type RunningServer } from '../index.ts';
+import { createLogger, createScratchDatabase, loadConfig, type Logger } from '../../core/index.ts';
+import { startServer, type RunningServer } from '../index.ts';
 
 export const testDb = process.env.TEST_DB === 'postgres' ? 'postgres' : 'pglite';
 

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import express from 'express';
-import { errorHandler } from '../http/errors.ts';
-import { createLogger, loadConfig, startServer } from '../index.ts';
+import { errorHandler } from '../../core/errors.ts';
+import { createLogger, loadConfig } from '../../core/index.ts';
+import { startServer } from '../index.ts';
 import { errorCode, startTestServer, testDb, type TestServer } from './harness.ts';
 
 let server: TestServer;

@@ -1,6 +1,6 @@
 // A real logger (pino, JSON lines) whose output a test reads back.
 import { Writable } from 'node:stream';
-import { createLogger, type Logger } from '../index.ts';
+import { createLogger, type Logger } from '../../core/index.ts';
 
 export interface CapturedLogs {
   log: Logger;

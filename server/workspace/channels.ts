@@ -1,10 +1,10 @@
 import type { Router } from 'express';
 import { channelEndpoints as api } from '../../schema/index.ts';
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/database.ts';
-import { conflict } from '../http/errors.ts';
+import { inTransaction } from '../../core/db/database.ts';
+import { conflict } from '../../core/errors.ts';
 import { mounter } from '../http/route.ts';
-import { requireChannelRole, requireGroupRole } from './access.ts';
+import { requireChannelRole, requireGroupRole } from '../../core/access/access.ts';
 import { audit } from './audit.ts';
 import { requireCreationQuota } from './creation-quota.ts';
 

@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type pg from 'pg';
-import { ApiError } from '../http/errors.ts';
+import { ApiError } from '../../core/errors.ts';
 
 export interface CreationQuota {
   /** Whose creations are counted: a user's (`created_by`) or a group's (`group_id`). */

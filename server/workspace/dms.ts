@@ -1,8 +1,8 @@
 import type { Router } from 'express';
 import { channelEndpoints as api } from '../../schema/index.ts';
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/database.ts';
-import { notFound, unprocessable } from '../http/errors.ts';
+import { inTransaction } from '../../core/db/database.ts';
+import { notFound, unprocessable } from '../../core/errors.ts';
 import { mounter, Reply } from '../http/route.ts';
 import { dmColumns } from './channels.ts';
 import { requireCreationQuota } from './creation-quota.ts';

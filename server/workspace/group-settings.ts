@@ -1,9 +1,9 @@
 import type { Router } from 'express';
 import { lifecycleEndpoints as api } from '../../schema/index.ts';
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/database.ts';
+import { inTransaction } from '../../core/db/database.ts';
 import { mounter } from '../http/route.ts';
-import { requireGroupRole } from './access.ts';
+import { requireGroupRole } from '../../core/access/access.ts';
 import { audit, changesOf } from './audit.ts';
 import { eraseChannels } from './erase.ts';
 

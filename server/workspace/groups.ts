@@ -1,10 +1,10 @@
 import type { Router } from 'express';
 import { groupEndpoints as api } from '../../schema/index.ts';
 import type { AppContext } from '../context.ts';
-import { inTransaction } from '../db/database.ts';
-import { notFound } from '../http/errors.ts';
+import { inTransaction } from '../../core/db/database.ts';
+import { notFound } from '../../core/errors.ts';
 import { mounter } from '../http/route.ts';
-import { requireGroupRole } from './access.ts';
+import { requireGroupRole } from '../../core/access/access.ts';
 import { audit } from './audit.ts';
 
 export function mountGroupRoutes(router: Router, app: AppContext): void {

@@ -1,12 +1,12 @@
 import type { Router } from 'express';
 import type pg from 'pg';
 import { groupEndpoints as api } from '../../schema/index.ts';
-import { findUserById, findUserByUsername } from '../auth/users.ts';
+import { findUserById, findUserByUsername } from '../../core/auth/users.ts';
 import type { AppContext } from '../context.ts';
-import { inTransaction, type Queryable } from '../db/database.ts';
-import { conflict, forbidden, notFound } from '../http/errors.ts';
+import { inTransaction, type Queryable } from '../../core/db/database.ts';
+import { conflict, forbidden, notFound } from '../../core/errors.ts';
 import { mounter } from '../http/route.ts';
-import { requireGroupRole, roleAtLeast, type Role } from './access.ts';
+import { requireGroupRole, roleAtLeast, type Role } from '../../core/access/access.ts';
 import { audit } from './audit.ts';
 
 async function members(db: Queryable, groupId: string, userId?: string) {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
-import { accessTokens } from '../../server/index.ts';
+import { accessTokens } from '../../core/index.ts';
 import { eventually, setUpTeam, startTestServer, type Team, type TestServer, type TestUser } from '../../server/test/harness.ts';
 import { findWorkerBinary, startCalls } from '../index.ts';
 import { deafConnect } from './deaf-client.ts';

@@ -1,8 +1,9 @@
 // `npm run keys:rotate`: re-encrypts every stored document and file under ENCRYPTION_KEY. Keep the previous keys in
 // ENCRYPTION_OLD_KEYS until it has finished; it can be interrupted and run again.
-import { createLogger, loadConfig, openDatabase, rotateFileKeys } from '../server/index.ts';
-import { createDocumentStore } from './storage/document-store.ts';
-import { keyringFromBase64 } from './storage/keyring.ts';
+import { createLogger, loadConfig, openDatabase } from '../../core/index.ts';
+import { rotateFileKeys } from '../index.ts';
+import { createDocumentStore } from '../../collab/storage/document-store.ts';
+import { keyringFromBase64 } from '../../collab/storage/keyring.ts';
 
 const config = loadConfig();
 const log = createLogger(config.LOG_LEVEL);

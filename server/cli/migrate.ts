@@ -1,7 +1,7 @@
 // `npm run migrate`: applies pending migrations to DATABASE_URL, or to the embedded database under DATA_DIR.
-import { loadConfig } from '../server/config.ts';
-import { createLogger } from '../server/logger.ts';
-import { openDatabase } from '../server/db/database.ts';
+import { loadConfig } from '../../core/config.ts';
+import { createLogger } from '../../core/logger.ts';
+import { openDatabase } from '../../core/db/database.ts';
 
 const config = loadConfig();
 const log = createLogger(config.LOG_LEVEL);

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.ts';
-import { forbidden, notFound } from '../http/errors.ts';
+import { forbidden, notFound } from '../errors.ts';
 
 export type Role = 'owner' | 'admin' | 'member' | 'viewer';
 

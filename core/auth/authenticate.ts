@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { ApiError } from '../http/errors.ts';
+import { ApiError } from '../errors.ts';
 import type { AccessTokens } from './tokens.ts';
 import type { AuthUser } from './users.ts';
 

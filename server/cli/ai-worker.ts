@@ -1,7 +1,8 @@
 // `npm run ai:worker`: works the indexing queue in its own process, beside servers started with
 // AI_WORKER=none (or as well as them: jobs are claimed with SKIP LOCKED, so any number of workers share the queue).
-import { keyringFromBase64 } from '../collab/index.ts';
-import { ConfigError, createLogger, loadConfig, openDatabase, startAiFromConfig } from '../server/index.ts';
+import { keyringFromBase64 } from '../../collab/index.ts';
+import { ConfigError, createLogger, loadConfig, openDatabase } from '../../core/index.ts';
+import { startAiFromConfig } from '../index.ts';
 
 let config;
 try {
