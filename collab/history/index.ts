@@ -117,8 +117,7 @@ export function chatHistory(options: ChatHistoryOptions) {
     for (const connection of hocuspocus?.documents.get(name)?.getConnections() ?? []) connection.close(DROPPED_CLOSE);
   }
 
-  // One LISTEN (one connection on PostgreSQL) for every chat history event.
-  let stopListening: (() => Promise<void>) | undefined;
+  // One LISTEN (one connection on PostgreSQL) for every chat history event; it resolves to its stop.
   const listening = options.subscribe?.(HISTORY_EVENTS, {
     message(payload) {
       try {
@@ -141,7 +140,7 @@ export function chatHistory(options: ChatHistoryOptions) {
         );
       }
     },
-  }).then((stop) => (stopListening = stop));
+  });
 
   const extension: Extension = {
     extensionName: 'chat-history',
@@ -169,7 +168,9 @@ export function chatHistory(options: ChatHistoryOptions) {
     },
     async onDestroy() {
       await Promise.allSettled([...rolling.values()]);
-      await stopListening?.();
+      // Awaited even when the server stops before it started listening: a late subscription would retry forever.
+      const stop = await listening?.catch(() => undefined);
+      await stop?.();
     },
   };
 
