@@ -77,6 +77,9 @@ export function PageToolbar({ editor, disabled }: { editor: Editor; disabled: bo
             aria-keyshortcuts={tool.shortcut}
             aria-pressed={active[i]}
             disabled={disabled}
+            // A click keeps the focus and selection in the page (typing goes on at once); keyboard users reach the
+            // buttons with Tab, and each one returns the focus to the page.
+            onMouseDown={(e) => e.preventDefault()}
             onClick={() => tool.run(editor)}
           >
             {tool.text}
