@@ -80,6 +80,8 @@ function closedBecause(code: number, reason: string): string | null {
 export class CallSession {
   private call: Call | null = null;
   private listeners = new Set<() => void>();
+  /** What the problem shown is about, when a change of what we send caused it. */
+  private problemSource: Source | null = null;
   snapshot: CallSnapshot = {
     phase: 'joining',
     role: '',
@@ -158,11 +160,15 @@ export class CallSession {
       }
     });
     call.on('error', (error) => console.warn('call:', error));
-    call.on('closed', ({ code, reason }) => this.update({ phase: 'left', problem: closedBecause(code, reason) ?? this.snapshot.problem }));
+    call.on('closed', ({ code, reason }) => {
+      this.problemSource = null;
+      this.update({ phase: 'left', problem: closedBecause(code, reason) ?? this.snapshot.problem });
+    });
     try {
       await call.join();
     } catch (error) {
       call.leave().catch(() => undefined);
+      this.problemSource = null;
       this.update({ phase: 'left', problem: explain(error) });
       return;
     }
@@ -170,12 +176,16 @@ export class CallSession {
     if (call.canProduce) await this.attempt('mic', () => call.sendMicAndWebcam({ audio: true }));
   }
 
-  /** Runs a change of what we send; a refusal (device or server) becomes the problem shown, not an exception. */
+  /**
+   * Runs a change of what we send; a refusal (device or server) becomes the problem shown, not an exception. A
+   * success clears only a problem of the same source: the microphone coming up must not hide the camera's refusal.
+   */
   private async attempt(source: Source, change: () => Promise<unknown>): Promise<void> {
     try {
       await change();
-      this.update({ problem: null });
+      if (this.problemSource === source) this.update({ problem: null });
     } catch (error) {
+      this.problemSource = source;
       this.update({ problem: explain(error, source) });
     }
   }
