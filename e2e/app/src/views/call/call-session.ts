@@ -183,7 +183,8 @@ export class CallSession {
   private async attempt(source: Source, change: () => Promise<unknown>): Promise<void> {
     try {
       await change();
-      if (this.problemSource === source) this.update({ problem: null });
+      // Updated either way: what we send is read from the call afresh.
+      this.update(this.problemSource === source ? { problem: null } : {});
     } catch (error) {
       this.problemSource = source;
       this.update({ problem: explain(error, source) });
