@@ -5,12 +5,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { eventually, setUpTeam, type Team } from '../../server/test/harness.ts';
 import { skipWithoutChromium, startWebApp, waitForStatus, type WebApp } from './harness.ts';
+import { addTask, taskNames } from './task-list.ts';
 
 let app: WebApp;
 let team: Team;
-
-const taskNames = (page: Page) =>
-  page.getByTestId('task').getByLabel('Task').evaluateAll((inputs) => inputs.map((i) => (i as unknown as { value: string }).value));
 
 const pageEditor = (page: Page) => page.locator('.page-content[contenteditable="true"]');
 
@@ -31,11 +29,6 @@ async function post(page: Page, text: string): Promise<void> {
 
 const shownMessages = (page: Page) =>
   page.getByRole('list', { name: 'Messages' }).getByTestId('message').locator('.text .body').allTextContents();
-
-async function addTask(page: Page, text: string): Promise<void> {
-  await page.getByLabel('New task').fill(text);
-  await page.getByRole('button', { name: 'Add task' }).click();
-}
 
 /** The service worker controls the page: a reload is then answered from its cache. */
 async function controlledByServiceWorker(page: Page): Promise<void> {

@@ -5,17 +5,13 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { eventually, setUpTeam, type Team } from '../../server/test/harness.ts';
 import { skipWithoutChromium, startWebApp, waitForStatus, type WebApp } from './harness.ts';
+import { addTask } from './task-list.ts';
 
 let app: WebApp;
 let team: Team;
 
 /** Access tokens live this long here, so the session must refresh them while the test runs. */
 const TOKEN_SECONDS = 4;
-
-async function addTask(page: Page, text: string): Promise<void> {
-  await page.getByLabel('New task').fill(text);
-  await page.getByRole('button', { name: 'Add task' }).click();
-}
 
 async function storedTasks(channelId: string): Promise<string[]> {
   const res = await app.server.call('GET', `/api/channels/${channelId}/tasks`, { token: team.owner.token });

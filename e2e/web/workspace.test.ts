@@ -2,13 +2,11 @@
 // change at once, with a viewer who can only read.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
 import { eventually } from '../../server/test/harness.ts';
 import { skipWithoutChromium, startWebApp, waitForStatus, type WebApp } from './harness.ts';
+import { addTask, taskNames } from './task-list.ts';
 
 let app: WebApp;
-
-const taskNames = (page: Page) => page.getByTestId('task').getByLabel('Task').evaluateAll((inputs) => inputs.map((i) => (i as unknown as { value: string }).value));
 
 describe('workspace in the web client', { skip: skipWithoutChromium() }, () => {
   before(async () => {
@@ -56,10 +54,6 @@ describe('workspace in the web client', { skip: skipWithoutChromium() }, () => {
     await a.page.getByRole('main').getByRole('link', { name: /todo/ }).click();
     const url = a.page.url();
 
-    const addTask = async (page: Page, text: string) => {
-      await page.getByLabel('New task').fill(text);
-      await page.getByRole('button', { name: 'Add task' }).click();
-    };
     await addTask(a.page, 'write the plan');
     await addTask(a.page, 'book the room');
     await waitForStatus(a.page, /All changes saved/);
