@@ -43,7 +43,17 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   return json as T;
 }
 
-export const get = <T>(path: string) => api<T>('GET', path);
+const inFlight = new Map<string, Promise<unknown>>();
+
+/** A GET; views asking for the same path at the same moment (the navigation and the channel) share one request. */
+export function get<T>(path: string): Promise<T> {
+  let request = inFlight.get(path) as Promise<T> | undefined;
+  if (!request) {
+    request = api<T>('GET', path).finally(() => inFlight.delete(path));
+    inFlight.set(path, request);
+  }
+  return request;
+}
 export const post = <T>(path: string, body?: unknown) => api<T>('POST', path, body);
 
 const invalidations = new Set<(path: string) => void>();

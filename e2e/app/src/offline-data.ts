@@ -21,18 +21,26 @@ export function cachedApiAnswer<T>(path: string): T | undefined {
  * Documents changed on this device that the server may not have yet: kept across reloads so that, back online,
  * each is synced even if nobody opens it again.
  */
-export function pendingDocuments(): string[] {
-  try {
-    return JSON.parse(localStorage.getItem(PENDING_KEY) ?? '[]') as string[];
-  } catch {
-    return [];
+let pending: Set<string> | null = null;
+
+/** Read from storage once; kept in memory after that, since every local change and acknowledgement asks. */
+function pendingSet(): Set<string> {
+  if (!pending) {
+    try {
+      pending = new Set(JSON.parse(localStorage.getItem(PENDING_KEY) ?? '[]') as string[]);
+    } catch {
+      pending = new Set();
+    }
   }
+  return pending;
 }
 
-export function markPending(name: string, pending: boolean): void {
-  const names = new Set(pendingDocuments());
-  if (names.has(name) === pending) return;
-  if (pending) names.add(name);
+export const pendingDocuments = (): string[] => [...pendingSet()];
+
+export function markPending(name: string, isPending: boolean): void {
+  const names = pendingSet();
+  if (names.has(name) === isPending) return;
+  if (isPending) names.add(name);
   else names.delete(name);
   try {
     localStorage.setItem(PENDING_KEY, JSON.stringify([...names]));
@@ -43,6 +51,7 @@ export function markPending(name: string, pending: boolean): void {
 
 export async function clearOfflineData(): Promise<void> {
   localStorage.removeItem(PENDING_KEY);
+  pending = null;
   for (const key of Object.keys(localStorage)) if (key.startsWith(API_CACHE_PREFIX)) localStorage.removeItem(key);
   const databases = await indexedDB?.databases?.().catch(() => []) ?? [];
   await Promise.all(
