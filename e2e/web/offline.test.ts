@@ -70,6 +70,8 @@ describe('offline in the web client', { skip: skipWithoutChromium() }, () => {
     const renderedMs = Date.now() - started;
     assert.deepEqual(await taskNames(a.page), ['before going offline']);
     await waitForStatus(a.page, /Offline/);
+    // What IndexedDB holds was saved before: nothing is called unsynced until something is changed offline.
+    assert.doesNotMatch(await a.page.getByTestId('status').innerText(), /unsynced/);
     await a.screenshot('offline');
     await addTask(a.page, 'written offline 1');
     await addTask(a.page, 'written offline 2');

@@ -19,10 +19,10 @@ export function useOnline(): boolean {
 
 export function StatusBar({ storageUnavailable }: { storageUnavailable: boolean }) {
   const online = useOnline();
-  const { unsynced, documents } = useOpenDocsSummary();
+  const { unsynced, documents, pendingChannels } = useOpenDocsSummary();
   const changes = `${unsynced} unsynced change${unsynced === 1 ? '' : 's'}`;
   const text = !online
-    ? `Offline: changes stay on this device and sync when you reconnect${unsynced ? ` (${changes})` : ''}`
+    ? `Offline: changes stay on this device and sync when you reconnect${pendingChannels ? ` (unsynced changes in ${pendingChannels} channel${pendingChannels === 1 ? '' : 's'})` : ''}`
     : unsynced
       ? `Saving… ${changes}`
       : documents
