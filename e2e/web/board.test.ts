@@ -174,7 +174,7 @@ describe('kanban board in the web client', { skip: skipWithoutChromium() }, () =
     await b.context.setOffline(true);
     await waitForStatus(b.page, /Offline/);
     await moveByKeyboard(b.page, 'contested', 'Done', 0);
-    await waitForStatus(b.page, /Offline.*1 unsynced change/);
+    await waitForStatus(b.page, /Offline.*unsynced changes in 1 channel/);
     await dragCard(a, 'contested', column(a.page, 'Doing').getByRole('list'), 'middle');
     await waitForStatus(a.page, /All changes saved/);
     // Each has moved it without seeing the other's move: B's change is still only on B's device.
