@@ -2,6 +2,7 @@
 // Outside CI a missing PostgreSQL skips its round with a loud message; with CI=true it fails the run.
 import { globSync } from 'node:fs';
 import os from 'node:os';
+import { inspect } from 'node:util';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
 import pg from 'pg';
@@ -12,6 +13,8 @@ const files = globSync('{core,server,schema,collab,sfu,ai,e2e,scripts}/**/*.test
 /** The web client's browser tests drive the app, not the storage: they run once, in the first round. */
 const webClientTests = (file: string) => file.startsWith('e2e/web/');
 const totals = { passed: 0, failed: 0 };
+/** Each failed test with its error, printed again at the very end, where a CI log's tail shows it. */
+const failures: string[] = [];
 let missing = false;
 
 function loud(message: string): void {
@@ -45,7 +48,11 @@ async function round(db: 'pglite' | 'postgres'): Promise<void> {
     if (t.details.type !== 'suite') totals.passed++;
   });
   stream.on('test:fail', (t) => {
-    if (t.details.type !== 'suite') totals.failed++;
+    if (t.details.type === 'suite') return;
+    totals.failed++;
+    const error = t.details.error as Error & { cause?: unknown };
+    const message = inspect(error.cause ?? error, { depth: 3 }).split('\n').slice(0, 25).join('\n');
+    failures.push(`${db}: ${t.name} (${t.file}:${t.line})\n${message}`);
   });
   await new Promise<void>((resolve, reject) => {
     stream.compose(spec).pipe(process.stdout, { end: false }).on('error', reject);
@@ -79,6 +86,7 @@ if (!url) {
   }
 }
 
+if (failures.length) process.stdout.write(`\nFailed:\n${failures.join('\n\n')}\n`);
 process.stdout.write(`\n${totals.passed} passed, ${totals.failed} failed\n`);
 if (missing && ci) process.stdout.write('CI=true: a missing component is a failure, not a skip.\n');
 process.exitCode = totals.failed > 0 || totals.passed === 0 || (missing && ci) ? 1 : 0;
