@@ -13,7 +13,7 @@ import { listenIps } from './network.ts';
 import { CloseCodes, MAX_MESSAGE_BYTES, type PeerInfo } from './protocol.ts';
 import { Quotas, type UserLimits } from './quotas.ts';
 import { peerInfo, Room } from './room.ts';
-import { Session, type RoomDirectory, type SessionLimits } from './session.ts';
+import { revoked, Session, type Ending, type RoomDirectory, type SessionLimits } from './session.ts';
 import { findWorkerBinary } from './worker-binary.ts';
 import { startWorkerPool, type WorkerPool } from './worker-pool.ts';
 
@@ -57,6 +57,8 @@ export interface Calls {
 }
 
 const HEARTBEAT_MS = 15_000;
+/** An archived channel is read-only everywhere: its call ends, and no one joins until it is unarchived. */
+const archivedEnding: Ending = { code: CloseCodes.archived, reason: 'channel archived' };
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Refusal {
@@ -161,8 +163,12 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
     for (const session of affected) {
       session.recheck(async () => {
         const user = await options.access.user(session.userId);
-        const granted = user?.is_active ? await channelAccess(options.pool, session.channelId, session.userId) : undefined;
-        return granted?.role;
+        if (!user?.is_active) return revoked;
+        const granted = await channelAccess(options.pool, session.channelId, session.userId);
+        if (granted?.channel.archived_at) return archivedEnding;
+        if (granted) return granted.role;
+        const { rowCount } = await options.pool.query('SELECT 1 FROM channels WHERE id = $1', [session.channelId]);
+        return rowCount ? revoked : { code: CloseCodes.accessRevoked, reason: 'channel deleted' };
       });
     }
   });
@@ -181,6 +187,7 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
     const channelId = url.searchParams.get('channel_id') ?? '';
     const granted = uuid.test(channelId) ? await channelAccess(options.pool, channelId.toLowerCase(), user.id) : undefined;
     if (!granted || granted.channel.type !== 'VOICE') return refusal(CloseCodes.notFound, 'no such voice channel', user.id);
+    if (granted.channel.archived_at) return refusal(archivedEnding.code, archivedEnding.reason, user.id);
     return { user, channelId: granted.channel.id, role: granted.role };
   }
 

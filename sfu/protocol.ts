@@ -152,6 +152,8 @@ export const CloseCodes = {
   unauthorized: 4401,
   accessRevoked: 4403,
   notFound: 4404,
+  /** The channel is archived: read-only, so no call, until it is unarchived. */
+  archived: 4409,
   malformed: 4400,
   tooManyConnections: 4429,
   unavailable: 4503,

@@ -52,6 +52,13 @@ export interface SessionOptions {
   log: Logger;
 }
 
+/** Why a connection that had access ends: its close code and reason. */
+export interface Ending {
+  code: number;
+  reason: string;
+}
+export const revoked: Ending = { code: CloseCodes.accessRevoked, reason: 'access revoked' };
+
 type Handler<M extends Method> = (data: RequestData<M>) => Promise<{ data: object; after?: () => Promise<void> }>;
 
 const MAX_QUEUED = 32;
@@ -433,26 +440,27 @@ export class Session implements RoomMember, QuotaMember {
   }
 
   /**
-   * Checks this user's access again after a change. Requests wait until the answer is applied, so none that
-   * arrives after a removal is handled for the removed user.
+   * Checks this user's access again after a change: a role, or why the connection ends (no access, the channel
+   * archived or deleted). Requests wait until the answer is applied, so none that arrives after a removal is
+   * handled for the removed user.
    */
-  recheck(check: () => Promise<Role | undefined>): void {
+  recheck(check: () => Promise<Role | Ending>): void {
     if (this.closed) return;
     const applied = check().then(
       (role) => this.changeRole(role),
       (err: unknown) => {
         this.options.log.error({ err, channel_id: this.channelId, user_id: this.userId }, 'call access recheck failed');
-        this.changeRole(undefined);
+        this.changeRole(revoked);
       },
     );
     this.gate = Promise.all([this.gate, applied]).then(() => {});
   }
 
-  /** Applies a changed role (or lost access, `undefined`) to this connection at once. */
-  private changeRole(role: Role | undefined): void {
+  /** Applies a changed role (or the end of this connection) at once. */
+  private changeRole(role: Role | Ending): void {
     if (this.closed) return;
-    if (!role) {
-      this.disconnect(CloseCodes.accessRevoked, 'access revoked');
+    if (typeof role === 'object') {
+      this.disconnect(role.code, role.reason);
       return;
     }
     this.role = role;

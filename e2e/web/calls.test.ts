@@ -210,6 +210,24 @@ describe('calls in the web client', { skip }, () => {
     await refusing.screenshot('call-camera-refused');
     await Promise.all([sender, viewer, refusing].map((p) => p.close()));
   });
+
+  it('archiving the channel ends the call with the reason shown; unarchived, it can be joined again', { timeout: 90_000 }, async () => {
+    const channel = await voiceChannel();
+    const p = await joinCall(team.member, channel);
+    const archive = (action: string) => app.server.call('POST', `/api/channels/${channel}/${action}`, { token: team.owner.token });
+    assert.equal((await archive('archive')).status, 200);
+    await p.page.getByRole('alert').filter({ hasText: 'This channel is archived: its call has ended' }).waitFor();
+    await p.screenshot('call-archived');
+    await p.page.reload();
+    await p.page.getByRole('status').filter({ hasText: 'This channel is archived: no calls' }).waitFor();
+    assert.equal(await p.page.getByRole('button', { name: 'Join call' }).count(), 0);
+
+    assert.equal((await archive('unarchive')).status, 200);
+    await p.page.reload();
+    await p.page.getByRole('button', { name: 'Join call' }).click();
+    await tileOf(p.page, team.member).filter({ hasText: '(you)' }).waitFor();
+    await p.close();
+  });
 });
 
 describe('calls off in the web client', { skip: skipWithoutChromium() }, () => {

@@ -648,6 +648,45 @@ describe('cleanup and recovery', () => {
     assert.deepEqual(await caller.closed, { code: 4403, reason: 'access revoked' });
     await listener.next('peerLeft');
   });
+
+  it('archiving a voice channel ends its call and refuses joins until unarchived; deleting it ends its call', async () => {
+    const channel = await voiceChannel();
+    const elsewhere = await voiceChannel();
+    const ann = await connect(team.owner.token, channel);
+    const bob = await connect(team.member.token, channel);
+    await joinCall(ann);
+    await joinCall(bob);
+    // Beside it, a call in a channel that stays unarchived.
+    const listener = await connect(team.viewer.token, elsewhere);
+    const speaker = await connect(team.member.token, elsewhere);
+    const listenerJoined = await joinCall(listener);
+    await joinCall(speaker);
+    await listener.ok('createWebRtcTransport', { direction: 'recv' });
+
+    const archived = await server.call('POST', `/api/channels/${channel}/archive`, { token: team.owner.token });
+    assert.equal(archived.status, 200);
+    for (const client of [ann, bob]) assert.deepEqual(await client.closed, { code: 4409, reason: 'channel archived' });
+    assert.deepEqual(await participants(channel), []);
+    const refused = await rtcConnect(server, team.member.token, channel);
+    assert.deepEqual(await refused.closed, { code: 4409, reason: 'channel archived' });
+
+    // The other call goes on: media still reaches its listener.
+    const mic = await sendMic(speaker, 9999);
+    await listener.next('newConsumer', (c) => c.producer_id === mic);
+    assert.equal((await participants(elsewhere)).length, 2);
+    assert.ok((await participants(elsewhere)).includes(listenerJoined.peer_id));
+
+    const unarchived = await server.call('POST', `/api/channels/${channel}/unarchive`, { token: team.owner.token });
+    assert.equal(unarchived.status, 200);
+    const again = await connect(team.member.token, channel);
+    const rejoined = await joinCall(again);
+    assert.deepEqual(await participants(channel), [rejoined.peer_id]);
+
+    const deleted = await server.call('DELETE', `/api/channels/${channel}`, { token: team.owner.token });
+    assert.equal(deleted.status, 204);
+    assert.deepEqual(await again.closed, { code: 4403, reason: 'channel deleted' });
+    assert.equal((await speaker.request('closeProducer', { producer_id: mic })).ok, true);
+  });
 });
 
 describe('TURN credentials', () => {

@@ -115,7 +115,7 @@ function InCall({ session, onLeft }: { session: CallSession; onLeft: () => void 
   );
 }
 
-function Lobby({ channelId, onJoin }: { channelId: string; onJoin: () => void }) {
+function Lobby({ channelId, archived, onJoin }: { channelId: string; archived: boolean; onJoin: () => void }) {
   const call = useResource<CallInfo>(`/api/channels/${channelId}/call`);
   const { reload } = call;
   useEffect(() => {
@@ -123,6 +123,7 @@ function Lobby({ channelId, onJoin }: { channelId: string; onJoin: () => void })
     return () => clearInterval(timer);
   }, [reload]);
   if (call.error?.status === 503) return <p role="alert" className="error">Calls are off on this server: an administrator has to install the media server (sfu/README.md).</p>;
+  if (archived) return <p className="archived-note" role="status">This channel is archived: no calls until an owner or admin unarchives it.</p>;
   const participants = call.data?.participants ?? [];
   return (
     <section aria-label="Before joining">
@@ -150,7 +151,7 @@ export default function CallView({ channel }: { channel: ChannelInfo }) {
   };
   return (
     <section aria-label="Call" className="call">
-      {session ? <InCall session={session} onLeft={() => setSession(null)} /> : <Lobby channelId={channel.id} onJoin={join} />}
+      {session ? <InCall session={session} onLeft={() => setSession(null)} /> : <Lobby channelId={channel.id} archived={channel.archived_at !== null} onJoin={join} />}
     </section>
   );
 }

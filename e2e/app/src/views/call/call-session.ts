@@ -69,11 +69,13 @@ function closedBecause(code: number, reason: string): string | null {
     4401: 'Your sign-in expired: join again.',
     4403: 'You no longer have access to this call.',
     4404: 'This call does not exist or you cannot see it.',
+    4409: 'This channel is archived: its call has ended, and no one can join until an owner or admin unarchives it.',
     4429: 'Your account has too many call connections open: leave a call elsewhere first.',
     4503: 'Calls are off on this server.',
     1001: 'The server is restarting: join again in a moment.',
   };
   if (code === 1000) return null;
+  if (code === 4403 && reason === 'channel deleted') return 'This channel was deleted: its call has ended.';
   return codes[code] ?? `The call connection closed (${code}${reason ? `: ${reason}` : ''}).`;
 }
 
@@ -186,6 +188,8 @@ export class CallSession {
       // Updated either way: what we send is read from the call afresh.
       this.update(this.problemSource === source ? { problem: null } : {});
     } catch (error) {
+      // The connection ended meanwhile (archived, revoked): its reason says more than the change it broke.
+      if (this.snapshot.phase === 'left') return;
       this.problemSource = source;
       this.update({ problem: explain(error, source) });
     }
