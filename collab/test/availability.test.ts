@@ -209,6 +209,35 @@ describe('creation quotas', () => {
     assert.equal(elsewhere.status, 201);
   });
 
+  it('deleting channels (one, or their group) frees no place in the hour; once they leave the hour, room comes back', async () => {
+    const t = await setUpTeam(server);
+    const create = (groupId: string, name: string) =>
+      server.call('POST', `/api/groups/${groupId}/channels`, { token: t.owner.token, json: { name, type: 'VOICE' } });
+    const made: string[] = [];
+    for (let i = 0; i < 5; i++) made.push((await create(t.groupId, `c-${i}`)).body.id);
+    const deleted = await server.call('DELETE', `/api/channels/${made[0]}`, { token: t.owner.token });
+    assert.equal(deleted.status, 204);
+    const refused = await create(t.groupId, 'after a delete');
+    assert.equal(refused.status, 429);
+    assert.equal(refused.body.error.details.scope, 'user');
+    assert.ok(Number(refused.headers.get('retry-after')) > 3500, 'the deleted one still counts from its creation');
+
+    assert.equal((await server.call('DELETE', `/api/groups/${t.groupId}`, { token: t.owner.token })).status, 204);
+    const fresh = await server.call('POST', '/api/groups', { token: t.owner.token, json: { name: 'Fresh' } });
+    assert.equal(fresh.status, 201);
+    assert.equal((await create(fresh.body.id, 'after the group')).status, 429);
+
+    // An hour later (the creations moved back): the deleted channels no longer count.
+    const { pool } = server.database;
+    await pool.query(`UPDATE deleted_channel_creations SET created_at = created_at - interval '61 minutes' WHERE created_by = $1`, [t.owner.id]);
+    const later = await create(fresh.body.id, 'an hour later');
+    assert.equal(later.status, 201);
+    // Each deletion drops what has left the hour: only the one just deleted is remembered.
+    assert.equal((await server.call('DELETE', `/api/channels/${later.body.id}`, { token: t.owner.token })).status, 204);
+    const { rows } = await pool.query('SELECT count(*)::int AS n FROM deleted_channel_creations WHERE created_by = $1', [t.owner.id]);
+    assert.equal(rows[0].n, 1);
+  });
+
   it('DMs opened per hour per user; reopening an existing DM is not counted', async () => {
     const t = await setUpTeam(server);
     const third = await server.signUp('third');

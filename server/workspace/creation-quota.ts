@@ -12,8 +12,9 @@ export interface CreationQuota {
 
 /**
  * Refuses (429 `rate_limited`, with `Retry-After`) a new channel or DM past an hourly quota. Counted from the
- * channels themselves, so a restart or another instance forgets nothing; each counted user or group is locked for
- * the rest of the transaction, so concurrent requests cannot both take the last place.
+ * channels themselves and those deleted within the hour (`deleted_channel_creations`, kept by a trigger: deleting
+ * frees no place), so a restart or another instance forgets nothing; each counted user or group is locked for the
+ * rest of the transaction, so concurrent requests cannot both take the last place.
  */
 export async function requireCreationQuota(
   tx: pg.PoolClient,
@@ -24,11 +25,13 @@ export async function requireCreationQuota(
   for (const quota of quotas) {
     await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${kind} by ${quota.scope} ${quota.id}`]);
     // The creations of the past hour, oldest first, with the seconds until each leaves the window.
+    const by = quota.scope === 'user' ? 'created_by' : 'group_id';
     const { rows } = await tx.query<{ frees_in: number }>(
-      `SELECT ceil(extract(epoch FROM created_at + interval '1 hour' - now()))::int AS frees_in FROM channels
-        WHERE ${quota.scope === 'user' ? 'created_by' : 'group_id'} = $1 AND (type = 'DM') = $2
-          AND created_at > now() - interval '1 hour'
-        ORDER BY created_at`,
+      `SELECT ceil(extract(epoch FROM created_at + interval '1 hour' - now()))::int AS frees_in FROM (
+         SELECT created_at FROM channels WHERE ${by} = $1 AND (type = 'DM') = $2 AND created_at > now() - interval '1 hour'
+         UNION ALL
+         SELECT created_at FROM deleted_channel_creations WHERE ${by} = $1 AND is_dm = $2 AND created_at > now() - interval '1 hour'
+       ) recent ORDER BY created_at`,
       [quota.id, kind === 'direct messages'],
     );
     if (rows.length < quota.perHour) continue;
