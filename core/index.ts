@@ -6,7 +6,7 @@ export { openDatabase, inTransaction, type Database, type Queryable } from './db
 export { createScratchDatabase, type ScratchDatabase } from './db/scratch.ts';
 export { ApiError } from './errors.ts';
 export { accessTokens, type AccessTokens } from './auth/tokens.ts';
-export { userFromToken } from './auth/authenticate.ts';
+export { userFromToken, type TokenSession } from './auth/authenticate.ts';
 export type { AuthUser } from './auth/users.ts';
 export { channelAccess, readsOnly, requireChannelRole, requireGroupRole, roleAtLeast, type Role, type ChannelAccess } from './access/access.ts';
 export { createAccessCache, type AccessCache, type GroupView } from './access/access-cache.ts';

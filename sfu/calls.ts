@@ -59,6 +59,8 @@ export interface Calls {
 const HEARTBEAT_MS = 15_000;
 /** An archived channel is read-only everywhere: its call ends, and no one joins until it is unarchived. */
 const archivedEnding: Ending = { code: CloseCodes.archived, reason: 'channel archived' };
+/** The user's sessions were revoked (token epoch bumped): the code a refused token gets, so a client refreshes and rejoins. */
+const sessionRevoked: Ending = { code: CloseCodes.unauthorized, reason: 'session_revoked' };
 const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Refusal {
@@ -164,6 +166,7 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
       session.recheck(async () => {
         const user = await options.access.user(session.userId);
         if (!user?.is_active) return revoked;
+        if (user.token_epoch > session.tokenEpoch) return sessionRevoked;
         const granted = await channelAccess(options.pool, session.channelId, session.userId);
         if (granted?.channel.archived_at) return archivedEnding;
         if (granted) return granted.role;
@@ -178,9 +181,9 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
   /** Who may connect: a valid token and a VOICE channel the user may see. Checked before the upgrade. */
   async function admit(url: URL) {
     if (!pool) return refusal(CloseCodes.unavailable, 'calls are off on this server');
-    let user;
+    let user, tokenEpoch;
     try {
-      user = await userFromToken(options.access.user, options.tokens, url.searchParams.get('token') ?? undefined);
+      ({ user, epoch: tokenEpoch } = await userFromToken(options.access.user, options.tokens, url.searchParams.get('token') ?? undefined));
     } catch (err) {
       return refusal(CloseCodes.unauthorized, err instanceof ApiError ? err.code : 'unauthorized');
     }
@@ -188,7 +191,7 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
     const granted = uuid.test(channelId) ? await channelAccess(options.pool, channelId.toLowerCase(), user.id) : undefined;
     if (!granted || granted.channel.type !== 'VOICE') return refusal(CloseCodes.notFound, 'no such voice channel', user.id);
     if (granted.channel.archived_at) return refusal(archivedEnding.code, archivedEnding.reason, user.id);
-    return { user, channelId: granted.channel.id, role: granted.role };
+    return { user, tokenEpoch, channelId: granted.channel.id, role: granted.role };
   }
 
   /** Closes a refused connection, logged once (never with the request's URL: it holds the token). */
@@ -209,6 +212,7 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
       channelId: admitted.channelId,
       user: { id: user.id, username: user.username, displayName: cleanDisplayName(user.display_name) ?? user.username },
       role: admitted.role,
+      tokenEpoch: admitted.tokenEpoch,
       rooms: directory,
       limits: options.limits,
       quota,

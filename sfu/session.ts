@@ -45,6 +45,8 @@ export interface SessionOptions {
   /** The verified account; `displayName` is its own (cleaned), else the username. */
   user: { id: string; username: string; displayName: string };
   role: Role;
+  /** The token epoch of the access token the connection opened with (a later one ends it). */
+  tokenEpoch: number;
   rooms: RoomDirectory;
   limits: SessionLimits;
   quota: UserQuota;
@@ -101,6 +103,10 @@ export class Session implements RoomMember, QuotaMember {
 
   get channelId(): string {
     return this.options.channelId;
+  }
+
+  get tokenEpoch(): number {
+    return this.options.tokenEpoch;
   }
 
   /** The channel whose call this connection has a peer in, if any. */

@@ -1,7 +1,7 @@
 import type { Connection, Extension } from '@hocuspocus/server';
 import type pg from 'pg';
 import { ApiError, channelAccess, readsOnly, userFromToken, type AccessCache, type Role } from '../../core/index.ts';
-import type { AccessTokens, AuthUser, ChannelAccess } from '../../core/index.ts';
+import type { AccessTokens, AuthUser, ChannelAccess, TokenSession } from '../../core/index.ts';
 import type { Logger } from '../../core/index.ts';
 import { askForMissing } from './sync-messages.ts';
 import { isChannelId, parseSegmentName } from '../history/names.ts';
@@ -17,6 +17,8 @@ export interface CollabContext {
   channelId: string;
   /** The history segment the document is, if it is one (see collab/history). */
   segment: number | null;
+  /** The token epoch of the access token the connection opened with: a later one (sessions revoked) closes it. */
+  tokenEpoch: number;
 }
 
 
@@ -47,8 +49,8 @@ async function segmentExists(pool: pg.Pool, channelId: string, part: number): Pr
 /**
  * Who may open which document: a valid access token, and membership of the channel's group (or of the DM).
  * Viewers get read-only connections, and everyone in an archived channel. A change of membership or role, a
- * deactivation, or a channel archived, unarchived or deleted applies to open connections at once: they are closed,
- * or switched to or from read-only (and told: `AccessNotice`).
+ * deactivation, the user's sessions revoked (token epoch bumped), or a channel archived, unarchived or deleted
+ * applies to open connections at once: they are closed, or switched to or from read-only (and told: `AccessNotice`).
  */
 export function accessControl(pool: pg.Pool, access: AccessCache, tokens: AccessTokens, log: Logger) {
   const byUser = new Map<string, Set<Connection<CollabContext>>>();
@@ -56,6 +58,13 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
   async function recheck(connection: Connection<CollabContext>): Promise<void> {
     const { userId } = connection.context;
     const user = await access.user(userId);
+    // As for a token: a deactivated (or deleted) account is told so first.
+    if (user?.is_active && user.token_epoch > connection.context.tokenEpoch) {
+      log.info({ user_id: userId, document: connection.document.name }, 'session revoked: closing connection');
+      // The reason is the code a refused token gets: a client refreshes its token (or signs in again) and reconnects.
+      connection.close({ code: 4401, reason: 'session_revoked' });
+      return;
+    }
     const now = user?.is_active ? await channelAccess(pool, connection.context.channelId, userId) : undefined;
     if (!user || !now) {
       log.info({ user_id: userId, document: connection.document.name }, 'access revoked: closing connection');
@@ -107,14 +116,14 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
       if (!isChannelId(channelId)) throw refusal('not-found');
       // A database that cannot answer (pool timeout, lost connection) says nothing about the user: the client is
       // told `unavailable` and may retry, never that it was denied.
-      let user: AuthUser;
+      let session: TokenSession;
       let granted: ChannelAccess | undefined;
       let segmentFound: boolean;
       try {
         // Looked up together, one round trip instead of up to three in a row: the user, and for the user the
         // token names (which counts only once that user checks out) the channel and the segment.
         const claimed = token ? tokens.verify(token) : undefined;
-        [user, granted, segmentFound] = await Promise.all([
+        [session, granted, segmentFound] = await Promise.all([
           userFromToken(access.user, tokens, token),
           claimed?.ok ? channelAccess(pool, channelId, claimed.userId) : undefined,
           segment && claimed?.ok ? segmentExists(pool, channelId, segment.part) : true,
@@ -127,9 +136,10 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
       if (!granted || !segmentFound) throw refusal('not-found');
       if (granted.channel.type === 'VOICE') throw refusal('voice channels have no document');
       connectionConfig.readOnly = readsOnly(granted);
+      const { user, epoch } = session;
       return {
         userId: user.id, displayName: displayName(user), role: granted.role, channelType: granted.channel.type,
-        groupId: granted.channel.group_id, channelId, segment: segment?.part ?? null,
+        groupId: granted.channel.group_id, channelId, segment: segment?.part ?? null, tokenEpoch: epoch,
       } satisfies CollabContext;
     },
     async connected({ connection, context }) {

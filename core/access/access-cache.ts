@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { findUserById, type AuthUser } from '../auth/users.ts';
+import { findSessionUser, type SessionUser } from '../auth/users.ts';
 import type { Database } from '../db/database.ts';
 import type { Logger } from '../logger.ts';
 import type { Role } from './access.ts';
@@ -20,7 +20,7 @@ export interface GroupView {
  * instances or by hand are seen too); while that announcement channel is down, nothing is cached.
  */
 export interface AccessCache {
-  user(id: string): Promise<AuthUser | undefined>;
+  user(id: string): Promise<SessionUser | undefined>;
   /** The user's groups with their role in each, oldest first. */
   groups(userId: string): Promise<readonly GroupView[]>;
   /**
@@ -40,7 +40,7 @@ export const ACCESS_CHANNEL = 'access_changed';
 
 export async function createAccessCache(database: Database, log: Logger, maxEntries = 10_000): Promise<AccessCache> {
   // The TTL only bounds the damage of a notification lost in a way no one noticed; notifications do the work.
-  const users = new LRUCache<string, AuthUser>({ max: maxEntries, ttl: 5 * 60_000 });
+  const users = new LRUCache<string, SessionUser>({ max: maxEntries, ttl: 5 * 60_000 });
   const groupLists = new LRUCache<string, GroupView[]>({ max: maxEntries, ttl: 5 * 60_000 });
   let listening = false;
   // Bumped by every invalidation: a load that overlapped one may hold stale rows and is not stored.
@@ -83,7 +83,7 @@ export async function createAccessCache(database: Database, log: Logger, maxEntr
   });
 
   return {
-    user: (id) => cached(users, id, () => findUserById(database.pool, id)),
+    user: (id) => cached(users, id, () => findSessionUser(database.pool, id)),
     groups: async (userId) =>
       (await cached(groupLists, userId, async () => {
         const { rows } = await database.pool.query<GroupView>(

@@ -9,11 +9,21 @@ export interface AuthUser {
   created_at: Date;
 }
 
-interface UserRow extends AuthUser {
+/** A user with the epoch their access tokens must carry (`tokens.ts`); the epoch is never shown to clients. */
+export interface SessionUser extends AuthUser {
+  token_epoch: number;
+}
+
+interface UserRow extends SessionUser {
   password_hash: string;
 }
 
 const columns = 'id, username, email, display_name, is_active, created_at';
+
+export async function findSessionUser(db: Queryable, id: string): Promise<SessionUser | undefined> {
+  const { rows } = await db.query<SessionUser>(`SELECT ${columns}, token_epoch FROM users WHERE id = $1`, [id]);
+  return rows[0];
+}
 
 export async function findUserById(db: Queryable, id: string): Promise<AuthUser | undefined> {
   const { rows } = await db.query<AuthUser>(`SELECT ${columns} FROM users WHERE id = $1`, [id]);
@@ -23,7 +33,7 @@ export async function findUserById(db: Queryable, id: string): Promise<AuthUser 
 /** Looks a user up by username or email, both case-insensitively, with the password hash for a login. */
 export async function findUserForLogin(db: Queryable, login: string): Promise<UserRow | undefined> {
   const { rows } = await db.query<UserRow>(
-    `SELECT ${columns}, password_hash FROM users WHERE lower(username) = lower($1) OR lower(email) = lower($1)
+    `SELECT ${columns}, token_epoch, password_hash FROM users WHERE lower(username) = lower($1) OR lower(email) = lower($1)
      ORDER BY lower(username) = lower($1) DESC LIMIT 1`,
     [login],
   );

@@ -1,6 +1,6 @@
 // The life cycle in the web client: renaming a group and a channel, archiving a channel while someone else has it
 // open (their view turns read-only at once), deleting a channel after typing its name, and changing one's password
-// then signing in with the new one.
+// (another device with a channel open is signed out at once) then signing in with the new one.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../../server/test/harness.ts';
@@ -72,7 +72,10 @@ describe('the life cycle of groups, channels and accounts in the web client', { 
     await eventually(async () => assert.equal((await server.call('GET', `/api/channels/${scratch}`, { token: owner.token })).status, 404));
     assert.equal(await a.page.getByRole('main').getByRole('link', { name: /scratch/ }).count(), 0);
 
-    // A new password: this device stays signed in, the member's other device does not matter here; the old one fails.
+    // A new password: this device stays signed in, the owner's other device, with a channel open, is signed out at
+    // once (its connection is closed as session_revoked and its refresh token is revoked); the old password fails.
+    const elsewhere = await app.open(owner, `/channels/${todo}`);
+    await elsewhere.page.getByText('This channel is archived').waitFor({ timeout: 10_000 });
     await a.page.getByRole('link', { name: /Your account/ }).click();
     const pw = a.page.getByRole('form', { name: 'Change password' });
     await pw.getByLabel('Current password').fill(owner.password);
@@ -80,6 +83,7 @@ describe('the life cycle of groups, channels and accounts in the web client', { 
     await pw.getByLabel('Repeat the new password').fill('an entirely new passphrase');
     await pw.getByRole('button', { name: 'Change password' }).click();
     await a.page.getByText('Password changed').waitFor();
+    await elsewhere.page.getByLabel('Username or email').waitFor({ timeout: 10_000 });
     await a.screenshot('lifecycle-account');
     await a.page.goto(`/groups/${group.id}`);
     await a.page.getByRole('heading', { name: 'Launch crew' }).waitFor();
@@ -90,6 +94,6 @@ describe('the life cycle of groups, channels and accounts in the web client', { 
     await a.page.getByRole('alert').waitFor();
     await signIn(a.page, { ...owner, password: 'an entirely new passphrase' });
     await a.page.getByRole('main').getByRole('link', { name: 'Launch crew' }).waitFor();
-    for (const p of [a, b]) assert.deepEqual(p.errors.filter((e) => !/401|409/.test(e)), []);
+    for (const p of [a, b, elsewhere]) assert.deepEqual(p.errors.filter((e) => !/401|409/.test(e)), []);
   });
 });

@@ -61,15 +61,20 @@ export function setSuperuser(pool: pg.Pool, actorId: string, userId: string, on:
   });
 }
 
+/**
+ * Ends every session of an account at once: its token epoch is bumped, so every access token already issued is
+ * refused and the /collab and /rtc connections opened with one are closed, on every instance (the users trigger
+ * announces it at commit); its refresh tokens are revoked, so no client gets a new one; its console sessions end.
+ * The user's row is taken first, as a refresh takes it (server/auth/sessions.ts).
+ */
 async function revokeSessions(tx: Queryable, userId: string): Promise<void> {
+  const { rowCount } = await tx.query('UPDATE users SET token_epoch = token_epoch + 1 WHERE id = $1', [userId]);
+  if (!rowCount) throw new ApiError(404, 'not_found', 'user not found');
   await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
   await tx.query('DELETE FROM admin_sessions WHERE user_id = $1', [userId]);
 }
 
-/**
- * Ends every login of an account: its refresh tokens are revoked, so no client gets a new access token, and its
- * console sessions end. An access token already issued lives out its short lifetime (ACCESS_TOKEN_TTL_SECONDS).
- */
+/** Ends every login of an account at once (`revokeSessions`). */
 export function revokeAllSessions(pool: pg.Pool, actorId: string, userId: string): Promise<void> {
   return inTransaction(pool, async (tx) => {
     await revokeSessions(tx, userId);

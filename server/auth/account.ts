@@ -44,8 +44,9 @@ async function groupsOnlyOwnedBy(tx: pg.PoolClient, userId: string): Promise<{ i
 }
 
 /**
- * A user's own account: a new password (the current one confirms it; every session's refresh tokens are revoked
- * and the caller gets a new pair), and deletion. A deleted account is anonymised, not removed: its row stays so
+ * A user's own account: a new password (the current one confirms it; every session ends at once, its refresh
+ * tokens revoked and its access tokens refused with its token epoch bumped, and the caller gets a new pair under the
+ * new epoch), and deletion. A deleted account is anonymised, not removed: its row stays so
  * what it wrote keeps an author (shown as a deleted user), but it can never log in again, its username and email are
  * freed (tombstoned as `deleted-<id>`), and it leaves every group. The only owner of a group must first hand it
  * over or delete it (409 naming those groups).
@@ -58,14 +59,20 @@ export function mountAccountRoutes(router: Router, app: AppContext): void {
     res.set('Cache-Control', 'no-store');
     const matched = await confirmPassword(db, user.id, body.current_password);
     const passwordHash = await hashPassword(body.new_password);
-    return inTransaction(db, async (tx) => {
+    const pair = await inTransaction(db, async (tx) => {
       await lockConfirmed(tx, user.id, matched);
-      await tx.query('UPDATE users SET password_hash = $2 WHERE id = $1', [user.id, passwordHash]);
+      const { rows: [owner] } = await tx.query<{ id: string; token_epoch: number }>(
+        'UPDATE users SET password_hash = $2, token_epoch = token_epoch + 1 WHERE id = $1 RETURNING id, token_epoch',
+        [user.id, passwordHash],
+      );
       await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [user.id]);
       await audit(tx, { actorId: user.id, groupId: null, action: 'account.password_changed', targetUserId: user.id });
-      log.info({ user_id: user.id }, 'password changed: other sessions revoked');
-      return startSession(tx, sessions, user.id);
+      return startSession(tx, sessions, owner!);
     });
+    // This instance refuses the old epoch's tokens (and accepts the new pair's) from the next request on.
+    access.invalidate(`user:${user.id}`);
+    log.info({ user_id: user.id }, 'password changed: other sessions revoked');
+    return pair;
   });
 
   route(api.deleteAccount, async ({ body, user }) => {
@@ -93,7 +100,7 @@ export function mountAccountRoutes(router: Router, app: AppContext): void {
       // No password hash matches '!' (it is no Argon2 string), and a deactivated account is refused everywhere.
       await tx.query(
         `UPDATE users SET username = 'deleted-' || id, email = 'deleted-' || id || '@deleted.invalid', password_hash = '!',
-                display_name = NULL, is_active = false, deleted_at = now()
+                display_name = NULL, is_active = false, deleted_at = now(), token_epoch = token_epoch + 1
           WHERE id = $1`,
         [user.id],
       );

@@ -35,7 +35,7 @@ export function mountAuthRoutes(router: Router, app: AppContext): void {
     const valid = user ? await verifyPassword(user.password_hash, body.password) : await verifyDecoy(body.password);
     if (!user || !valid) throw unauthorized('wrong username or password', 'invalid_credentials');
     if (!user.is_active) throw unauthorized('this account is deactivated', 'account_inactive');
-    return startSession(db, sessions, user.id);
+    return startSession(db, sessions, user);
   });
 
   route(api.refresh, async ({ body, res }) => {

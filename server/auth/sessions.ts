@@ -15,15 +15,21 @@ export interface TokenPair {
   expires_in: number;
 }
 
-async function issuePair(db: Queryable, cfg: SessionConfig, userId: string, familyId: string): Promise<TokenPair> {
+/** Whom a pair is for: the access token carries the user's current token epoch (migration 013). */
+export interface TokenOwner {
+  id: string;
+  token_epoch: number;
+}
+
+async function issuePair(db: Queryable, cfg: SessionConfig, owner: TokenOwner, familyId: string): Promise<TokenPair> {
   const refresh = newRefreshToken();
   await db.query(
     `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
      VALUES ($1, $2, $3, now() + make_interval(days => $4))`,
-    [userId, familyId, refresh.hash, cfg.refreshTtlDays],
+    [owner.id, familyId, refresh.hash, cfg.refreshTtlDays],
   );
   return {
-    access_token: cfg.tokens.sign(userId),
+    access_token: cfg.tokens.sign(owner.id, owner.token_epoch),
     refresh_token: refresh.token,
     token_type: 'bearer',
     expires_in: cfg.tokens.ttlSeconds,
@@ -31,8 +37,8 @@ async function issuePair(db: Queryable, cfg: SessionConfig, userId: string, fami
 }
 
 /** A login: a new token family. */
-export function startSession(db: Queryable, cfg: SessionConfig, userId: string): Promise<TokenPair> {
-  return issuePair(db, cfg, userId, randomUUID());
+export function startSession(db: Queryable, cfg: SessionConfig, owner: TokenOwner): Promise<TokenPair> {
+  return issuePair(db, cfg, owner, randomUUID());
 }
 
 export type RefreshOutcome =
@@ -46,15 +52,19 @@ export type RefreshOutcome =
 export async function rotateSession(pool: pg.Pool, cfg: SessionConfig, token: string): Promise<RefreshOutcome> {
   const hash = hashRefreshToken(token);
   return inTransaction(pool, async (tx) => {
+    // The user's row first, as revocations take it (its epoch, then its refresh tokens): a refresh and a revocation
+    // of one account run one after the other, so no refresh slips a new token past a revocation.
+    await tx.query('SELECT 1 FROM users WHERE id = (SELECT user_id FROM refresh_tokens WHERE token_hash = $1) FOR SHARE', [hash]);
     const { rows } = await tx.query<{
       user_id: string;
       family_id: string;
       spent: boolean;
       expired: boolean;
       is_active: boolean;
+      token_epoch: number;
     }>(
       `SELECT t.user_id, t.family_id, (t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL) AS spent,
-              t.expires_at <= now() AS expired, u.is_active
+              t.expires_at <= now() AS expired, u.is_active, u.token_epoch
          FROM refresh_tokens t JOIN users u ON u.id = t.user_id
         WHERE t.token_hash = $1 FOR UPDATE OF t`,
       [hash],
@@ -71,7 +81,7 @@ export async function rotateSession(pool: pg.Pool, cfg: SessionConfig, token: st
       return { ok: false, reason: 'inactive' };
     }
     await tx.query('UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1', [hash]);
-    return { ok: true, pair: await issuePair(tx, cfg, row.user_id, row.family_id) };
+    return { ok: true, pair: await issuePair(tx, cfg, { id: row.user_id, token_epoch: row.token_epoch }, row.family_id) };
   });
 }
 

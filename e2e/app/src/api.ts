@@ -1,4 +1,5 @@
-// The REST API as the views use it: the access token added (refreshed once on `token_expired`), errors in the
+// The REST API as the views use it: the access token added (refreshed once on `token_expired` or `session_revoked`,
+// which a refresh answers for this session when it changed the password, and ends it when it was revoked), errors in the
 // server's shape turned into ApiError, and GET answers cached for offline use.
 import { useCallback, useEffect, useState } from 'react';
 import { cacheApiAnswer, cachedApiAnswer } from './offline-data.ts';
@@ -25,10 +26,13 @@ async function send(method: string, path: string, body: unknown, token: string):
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
-    res = await send(method, path, body, await accessToken());
+    const token = await accessToken();
+    res = await send(method, path, body, token);
     if (res.status === 401) {
       const code = ((await res.clone().json().catch(() => null)) as { error?: { code?: string } } | null)?.error?.code;
-      if (code === 'token_expired' || code === 'invalid_token') res = await send(method, path, body, await accessToken({ force: true }));
+      if (code === 'token_expired' || code === 'invalid_token' || code === 'session_revoked') {
+        res = await send(method, path, body, await accessToken({ refused: token }));
+      }
     }
   } catch (error) {
     if (error instanceof ApiError) throw error;

@@ -97,17 +97,25 @@ async function refresh(stored: Stored): Promise<string> {
     write({ ...stored, ...lifetime(tokens), accessToken: tokens.access_token, refreshToken: tokens.refresh_token });
     return tokens.access_token;
   } catch (error) {
+    // A pair given to this session meanwhile (a password change, which revokes the refresh token just sent) is the
+    // session's now.
+    if (current && current.refreshToken !== stored.refreshToken) return current.accessToken;
     // A refused refresh token (spent, revoked, expired) ends the session; a network failure does not.
     if (error instanceof AuthError) await endSession();
     throw error;
   }
 }
 
-/** A usable access token: the current one, or a fresh one when it is about to expire. */
-export async function accessToken(options: { force?: boolean } = {}): Promise<string> {
+/**
+ * A usable access token: the current one, or a fresh one when it is about to expire, when `force`d, or when the
+ * server refused `refused` and it is still the current one (once replaced, by a refresh or a password change, the
+ * replacement is the answer).
+ */
+export async function accessToken(options: { force?: boolean; refused?: string } = {}): Promise<string> {
   const stored = current;
   if (!stored) throw new AuthError('signed out');
-  if (!options.force && stored.expiresAt - Date.now() > refreshMargin(stored)) return stored.accessToken;
+  const renew = options.force || options.refused === stored.accessToken || stored.expiresAt - Date.now() <= refreshMargin(stored);
+  if (!renew) return stored.accessToken;
   refreshing ??= refresh(stored).finally(() => (refreshing = null));
   return refreshing;
 }

@@ -39,6 +39,8 @@ export interface ChannelDocState {
 }
 
 const ROLLED_OVER = 'history rolled over';
+/** The account's sessions were ended (a password change, here or elsewhere): the server refused or closed us. */
+const SESSION_REVOKED = 'session_revoked';
 const MAX_REFUSALS_KEPT = 20;
 
 /** The user's colour (hue from the id, saturation 65 %, lightness 42 %) as #rrggbb: page carets (y-tiptap) take no other format. */
@@ -63,6 +65,10 @@ export class ChannelDoc {
   /** The new copy replacing a stale one, until it has synced; changes asked for meanwhile wait for it. */
   private next: Y.Doc | null = null;
   private deferred: ((doc: Y.Doc) => void)[] = [];
+  /** The access token last sent to the server. */
+  private sentToken: string | undefined;
+  /** A refreshed token was tried after `session_revoked`, and nothing has synced since: a second one is shown. */
+  private renewed = false;
   state: ChannelDocState = {
     connection: 'connecting',
     synced: false,
@@ -135,26 +141,43 @@ export class ChannelDoc {
       websocketProvider: this.socket,
       name: this.name,
       document: doc,
-      token: () => accessToken(),
+      token: async () => (this.sentToken = await accessToken()),
       onStatus: ({ status }) => this.provider === provider && this.set({ connection: status as ChannelDocState['connection'], ...(status !== 'connected' && { synced: false }) }),
       onSynced: ({ state }) => {
         if (this.provider !== provider) return;
         if (state && this.next === doc) this.replaceWithNext();
+        if (state) this.renewed = false;
         this.set({ synced: state, closedBecause: null, ...(state && { loadedLocally: true }) });
       },
       onUnsyncedChanges: ({ number }) => this.provider === provider && this.set({ unsynced: number }),
       onAuthenticated: ({ scope }) => this.provider === provider && this.set({ readOnly: scope === 'readonly' }),
-      onAuthenticationFailed: ({ reason }) => this.provider === provider && this.set({ closedBecause: reason }),
+      onAuthenticationFailed: ({ reason }) => this.provider === provider && this.refusedWith(reason, doc),
       onClose: ({ event }) => {
         if (this.provider !== provider || !event.reason) return;
         if (event.reason === ROLLED_OVER) this.reopen(false, doc);
-        else this.set({ closedBecause: event.reason });
+        else this.refusedWith(event.reason, doc);
       },
       onStateless: ({ payload }) => this.provider === provider && this.onNotice(payload),
     });
     this.provider = provider;
     provider.attach();
     if (user) provider.setAwarenessField('user', { color: colorOf(user.id) });
+  }
+
+  /**
+   * After `session_revoked`, reconnects once with a refreshed token: the session that changed the password gets one
+   * (or has it already), an ended session's refresh fails and signs it out. Any other reason is shown.
+   */
+  private refusedWith(reason: string, doc: Y.Doc): void {
+    if (reason !== SESSION_REVOKED || this.renewed) {
+      this.set({ closedBecause: reason });
+      return;
+    }
+    this.renewed = true;
+    accessToken({ refused: this.sentToken }).then(
+      () => !this.destroyed && this.reopen(false, doc),
+      () => this.set({ closedBecause: reason }),
+    );
   }
 
   private openLocalCopy(userId: string | undefined, doc: Y.Doc): void {

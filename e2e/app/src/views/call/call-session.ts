@@ -84,6 +84,8 @@ export class CallSession {
   private listeners = new Set<() => void>();
   /** What the problem shown is about, when a change of what we send caused it. */
   private problemSource: Source | null = null;
+  /** Left (or the view closed): nothing joins again by itself. */
+  private leaving = false;
   snapshot: CallSnapshot = {
     phase: 'joining',
     role: '',
@@ -164,6 +166,16 @@ export class CallSession {
     call.on('error', (error) => console.warn('call:', error));
     call.on('closed', ({ code, reason }) => {
       this.problemSource = null;
+      // The account's sessions were ended (a password change, here or elsewhere) while in the call: join again with a
+      // refreshed token, once (a refusal while joining is shown). An ended session's refresh fails and signs it out.
+      if (code === 4401 && reason === 'session_revoked' && this.snapshot.phase === 'joined' && !this.leaving) {
+        this.update({ phase: 'joining' });
+        accessToken({ refused: token }).then(
+          () => (this.leaving ? undefined : this.join()),
+          () => this.update({ phase: 'left', problem: closedBecause(code, reason) }),
+        );
+        return;
+      }
       this.update({ phase: 'left', problem: closedBecause(code, reason) ?? this.snapshot.problem });
     });
     try {
@@ -219,6 +231,7 @@ export class CallSession {
   }
 
   async leave(): Promise<void> {
+    this.leaving = true;
     await this.call?.leave();
   }
 }
