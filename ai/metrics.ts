@@ -22,7 +22,7 @@ export interface AiMetrics {
  * The AI part's metrics: the indexing queue (jobs by kind and state, and how long the oldest queued one has waited),
  * read on scrape with one query; embeddings (texts and batch time) and the latency of Chroma and Ollama, counted
  * as they happen in this process (with AI_WORKER=none the indexing's embeddings are counted by `npm run ai:worker`,
- * which serves no metrics).
+ * which serves them on AI_WORKER_METRICS_PORT).
  */
 export function aiMetrics(registry: Registry, pool: pg.Pool): AiMetrics {
   const registers = [registry];

@@ -35,7 +35,7 @@ export interface AiOptions {
   indexDebounceMs: number;
   sweepIntervalSeconds: number;
   readFileText(fileId: string): Promise<FileText | undefined>;
-  /** Where the AI metrics are registered (none: `npm run ai:worker`, which serves no metrics). */
+  /** Where the AI metrics are registered (none: `npm run ai:worker` without AI_WORKER_METRICS_PORT). */
   registry?: Registry;
 }
 

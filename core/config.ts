@@ -99,6 +99,8 @@ const EnvSchema = z.object({
   OLLAMA_MODEL: z.string().min(1).default('llama3.2'),
   OLLAMA_NUM_CTX: z.coerce.number().int().min(512).max(131_072).default(4096),
   AI_WORKER: z.enum(['in-process', 'none']).default('in-process'),
+  // Where `npm run ai:worker` serves its /health and /metrics (0: any free port, logged); unset: it serves none.
+  AI_WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   AI_INDEX_DEBOUNCE_MS: z.coerce.number().int().min(0).default(2000),
   AI_SWEEP_INTERVAL_SECONDS: duration.default(21_600),
   ADMIN_SESSION_IDLE_SECONDS: duration.default(1800),

@@ -85,8 +85,9 @@ describe('indexing queue', () => {
 });
 
 describe('npm run ai:worker', { skip: testDb !== 'postgres' && 'it needs PostgreSQL (the PostgreSQL round runs it)' }, () => {
-  it('indexes queued documents from its own process', async () => {
+  it('indexes queued documents from its own process, and serves its health and metrics (AI_WORKER_METRICS_PORT)', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'teamspace-aiworker-'));
+    const metricsToken = 'worker-metrics-token-0123456789';
     const model = await writeTestModel(dir);
     const team = await setUpTeam(server, ['TODO']);
     const task = await server.call('POST', `/api/channels/${team.channels.TODO}/tasks`, {
@@ -98,7 +99,7 @@ describe('npm run ai:worker', { skip: testDb !== 'postgres' && 'it needs Postgre
       env: {
         ...process.env, DATABASE_URL: server.databaseUrl!, DATA_DIR: server.dataDir, JWT_SECRET: server.jwtSecret,
         ENCRYPTION_KEY: '', MODELS_DIR: model.modelsDir, EMBEDDING_MODEL: model.name, LOG_LEVEL: 'info',
-        OLLAMA_HOST: 'http://127.0.0.1:9',
+        OLLAMA_HOST: 'http://127.0.0.1:9', AI_WORKER_METRICS_PORT: '0', METRICS_TOKEN: metricsToken, HOST: '127.0.0.1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -112,6 +113,24 @@ describe('npm run ai:worker', { skip: testDb !== 'postgres' && 'it needs Postgre
         const left = await server.database.pool.query(`SELECT 1 FROM jobs WHERE dedupe_key = $1`, [team.channels.TODO]);
         assert.equal(left.rowCount, 0, 'the worker took the job');
       }, 30_000);
+      const port = Number(/"port":(\d+),"msg":"AI worker metrics listening"/.exec(output)?.[1]);
+      const at = (route: string, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${port}${route}`, { headers });
+      assert.deepEqual(await (await at('/health')).json(), { status: 'ok' });
+      assert.equal((await at('/health/ready')).status, 200);
+      for (const headers of [{}, { authorization: 'Bearer not-the-metrics-token' }] as Record<string, string>[]) {
+        const refused = await at('/metrics', headers);
+        assert.equal(refused.status, 401);
+        assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'unauthorized');
+      }
+      const scraped = await at('/metrics', { authorization: `Bearer ${metricsToken}` });
+      assert.equal(scraped.status, 200);
+      const text = await scraped.text();
+      // What only this process counts: the embeddings of the document it indexed.
+      const embedded = Number(/^ai_embedded_texts_total (\d+)/m.exec(text)?.[1]);
+      assert.ok(embedded > 0, text);
+      // And the queue's figures, read from the database.
+      assert.match(text, /^ai_queue_jobs\{kind="index_document",status="queued"\} \d+$/m);
+      assert.match(text, /^ai_index_lag_seconds [\d.]+$/m);
     } finally {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.once('exit', resolve));
