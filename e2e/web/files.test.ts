@@ -113,15 +113,19 @@ describe('files in the web client', { skip: skipWithoutChromium() }, () => {
   });
 
   it('highlights a cited file, and shows a viewer the list without an upload field', async () => {
-    const [cited] = await storedFiles().then((files) => files.filter((f) => f.filename === 'report.pdf'));
-    assert.ok(cited);
+    // Its own file, uploaded by the member over REST, so this test does not depend on the one above.
+    const form = new FormData();
+    form.append('file', new Blob([pdf], { type: 'application/pdf' }), 'cited.pdf');
+    const upload = await app.server.call('POST', `/api/files/upload/${team.channels.TEXT}`, { token: team.member.token, multipart: form });
+    assert.equal(upload.status, 201);
+    const cited = upload.body as StoredFile;
     const v = await app.open(team.viewer, `/channels/${team.channels.TEXT}/files?focus=${cited.id}`, { viewport: { width: 390, height: 844 } });
     const row = v.page.locator(`#item-${cited.id}`);
     await row.and(v.page.locator('.focused')).waitFor();
     assert.equal(await v.page.locator('.file-list .focused').count(), 1);
-    assert.match((await row.textContent()) ?? '', /report\.pdf/);
+    assert.match((await row.textContent()) ?? '', /cited\.pdf/);
     // The viewer reads and downloads (positive control), but has nothing to upload with.
-    assert.deepEqual(await download(v.page, 'report.pdf'), { name: 'report.pdf', bytes: pdf });
+    assert.deepEqual(await download(v.page, 'cited.pdf'), { name: 'cited.pdf', bytes: pdf });
     assert.equal(await uploadField(v.page).count(), 0);
     await v.screenshot('files-cited-viewer-phone');
     assert.deepEqual(v.errors, []);
