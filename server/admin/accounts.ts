@@ -37,9 +37,9 @@ async function updateUser(tx: Queryable, userId: string, set: string, value: unk
 
 /**
  * Activates or deactivates an account. Deactivation takes effect everywhere at once: the users trigger announces it
- * (access_changed), so every instance closes the account's /collab and /rtc connections and refuses its tokens; its
- * console sessions end (trigger of migration 011). Reactivating a person takes a seat of the licence (403
- * license_required when none is left).
+ * (access_changed), so every instance closes the account's /collab and /rtc connections and refuses its tokens; and
+ * it ends every session (`revokeSessions`), so a reactivated account signs in again rather than finding its old
+ * logins alive. Reactivating a person takes a seat of the licence (403 license_required when none is left).
  */
 export function setActive(
   pool: pg.Pool, seats: Pick<Licensing, 'assertSeatToReactivate'>, actorId: string, userId: string, active: boolean,
@@ -47,6 +47,7 @@ export function setActive(
   return guarded(pool, userId, !active, async (tx) => {
     if (active) await seats.assertSeatToReactivate(tx, userId);
     await updateUser(tx, userId, 'is_active', active);
+    if (!active) await revokeSessions(tx, userId);
     await recordAdminAction(tx, { actorId, action: active ? 'user.activate' : 'user.deactivate', targetType: 'user', targetId: userId });
   });
 }

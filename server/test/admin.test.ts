@@ -186,7 +186,7 @@ describe('admin console: accounts', () => {
     }
   });
 
-  it("deactivating or demoting a superuser ends their console sessions; deactivating refuses their tokens", async () => {
+  it("deactivating or demoting a superuser ends their console sessions; deactivating ends every session", async () => {
     const second = await server.signUp('second');
     await makeSuperuser(server, second.id);
     const theirs = adminClient(server);
@@ -200,8 +200,15 @@ describe('admin console: accounts', () => {
     assert.equal((await server.call('GET', '/api/auth/me', { token: second.token })).status, 200);
     await admin.post(`/admin/users/${second.id}/deactivate`);
     assert.equal((await server.call('GET', '/api/auth/me', { token: second.token })).status, 401);
+    // Reactivated, the account signs in again: its old logins stay ended.
     await admin.post(`/admin/users/${second.id}/activate`);
-    assert.equal((await server.call('GET', '/api/auth/me', { token: second.token })).status, 200);
+    const old = await server.call('GET', '/api/auth/me', { token: second.token });
+    assert.equal(old.status, 401);
+    assert.equal(old.body.error.code, 'session_revoked');
+    assert.equal((await server.call('POST', '/api/auth/refresh', { json: { refresh_token: second.refreshToken } })).status, 401);
+    const login = await server.call('POST', '/api/auth/token', { form: { username: second.username, password: second.password } });
+    assert.equal(login.status, 200);
+    assert.equal((await server.call('GET', '/api/auth/me', { token: login.body.access_token })).status, 200);
   });
 
   it('revokes every session: refresh tokens stop working', async () => {
