@@ -25,7 +25,19 @@ $$;
 CREATE TRIGGER channels_remember_creations AFTER DELETE ON channels
   REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION remember_channel_creations();
 
+-- A deleted group leaves no trace here (its own quota ends with it); its members' creations still count for them.
+CREATE FUNCTION forget_group_creations() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE deleted_channel_creations SET group_id = NULL WHERE group_id IN (SELECT id FROM gone);
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER groups_forget_creations AFTER DELETE ON groups
+  REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION forget_group_creations();
+
 -- Down Migration
+DROP TRIGGER groups_forget_creations ON groups;
+DROP FUNCTION forget_group_creations();
 DROP TRIGGER channels_remember_creations ON channels;
 DROP FUNCTION remember_channel_creations();
 DROP TABLE deleted_channel_creations;
