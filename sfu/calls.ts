@@ -159,21 +159,27 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
     }
   });
 
+  /** Checks a session's access again: its role now, or why it ends. */
+  function recheck(session: Session): void {
+    session.recheck(async () => {
+      const user = await options.access.user(session.userId);
+      if (!user?.is_active) return revoked;
+      if (user.token_epoch > session.tokenEpoch) return sessionRevoked;
+      const granted = await channelAccess(options.pool, session.channelId, session.userId);
+      if (granted?.channel.archived_at) return archivedEnding;
+      if (granted) return granted.role;
+      const { rowCount } = await options.pool.query('SELECT 1 FROM channels WHERE id = $1', [session.channelId]);
+      return rowCount ? revoked : { code: CloseCodes.accessRevoked, reason: 'channel deleted' };
+    });
+  }
+
+  // Counts the changes heard, so a connection can tell whether one arrived while it was being admitted.
+  let changesHeard = 0;
   const stopListening = options.access.onChange((change) => {
+    changesHeard++;
     const [kind, id] = change.split(':', 2);
     const affected = [...sessions].filter((s) => change === '*' || kind === 'group' || s.userId === id || (kind === 'channel' && s.channelId === id));
-    for (const session of affected) {
-      session.recheck(async () => {
-        const user = await options.access.user(session.userId);
-        if (!user?.is_active) return revoked;
-        if (user.token_epoch > session.tokenEpoch) return sessionRevoked;
-        const granted = await channelAccess(options.pool, session.channelId, session.userId);
-        if (granted?.channel.archived_at) return archivedEnding;
-        if (granted) return granted.role;
-        const { rowCount } = await options.pool.query('SELECT 1 FROM channels WHERE id = $1', [session.channelId]);
-        return rowCount ? revoked : { code: CloseCodes.accessRevoked, reason: 'channel deleted' };
-      });
-    }
+    for (const session of affected) recheck(session);
   });
 
   registerSfuMetrics(options.registry, pool, opened);
@@ -181,6 +187,7 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
   /** Who may connect: a valid token and a VOICE channel the user may see. Checked before the upgrade. */
   async function admit(url: URL) {
     if (!pool) return refusal(CloseCodes.unavailable, 'calls are off on this server');
+    const heard = changesHeard;
     let user, tokenEpoch;
     try {
       ({ user, epoch: tokenEpoch } = await userFromToken(options.access.user, options.tokens, url.searchParams.get('token') ?? undefined));
@@ -191,7 +198,7 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
     const granted = uuid.test(channelId) ? await channelAccess(options.pool, channelId.toLowerCase(), user.id) : undefined;
     if (!granted || granted.channel.type !== 'VOICE') return refusal(CloseCodes.notFound, 'no such voice channel', user.id);
     if (granted.channel.archived_at) return refusal(archivedEnding.code, archivedEnding.reason, user.id);
-    return { user, tokenEpoch, channelId: granted.channel.id, role: granted.role };
+    return { user, tokenEpoch, channelId: granted.channel.id, role: granted.role, changesHeard: heard };
   }
 
   /** Closes a refused connection, logged once (never with the request's URL: it holds the token). */
@@ -220,6 +227,8 @@ export async function startCalls(options: CallsOptions): Promise<Calls> {
       log,
     });
     sessions.add(session);
+    // A change heard between the check at admission and now found no session to recheck: check again.
+    if (changesHeard !== admitted.changesHeard) recheck(session);
     let alive = true;
     const heartbeat = setInterval(() => {
       if (!alive) return ws.terminate();

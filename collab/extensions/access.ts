@@ -19,6 +19,8 @@ export interface CollabContext {
   segment: number | null;
   /** The token epoch of the access token the connection opened with: a later one (sessions revoked) closes it. */
   tokenEpoch: number;
+  /** How many access changes this instance had heard of when the connection's access was checked. */
+  changesHeard: number;
 }
 
 
@@ -54,6 +56,8 @@ async function segmentExists(pool: pg.Pool, channelId: string, part: number): Pr
  */
 export function accessControl(pool: pg.Pool, access: AccessCache, tokens: AccessTokens, log: Logger) {
   const byUser = new Map<string, Set<Connection<CollabContext>>>();
+  // Counts the changes heard, so a connection can tell whether one arrived while it was being admitted.
+  let changesHeard = 0;
 
   async function recheck(connection: Connection<CollabContext>): Promise<void> {
     const { userId } = connection.context;
@@ -88,7 +92,13 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
     }
   }
 
+  const closeOnFailure = (connection: Connection<CollabContext>) => (err: unknown) => {
+    log.error({ err }, 'access recheck failed: closing connection');
+    connection.close({ code: 4500, reason: 'access check failed' });
+  };
+
   const stopListening = access.onChange((change) => {
+    changesHeard++;
     const [kind, id] = change.split(':', 2);
     const all = () => [...byUser.values()].flatMap((set) => [...set]);
     const affected =
@@ -99,12 +109,7 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
           : change === '*' || kind === 'group'
             ? all()
             : [];
-    for (const connection of affected) {
-      recheck(connection).catch((err) => {
-        log.error({ err }, 'access recheck failed: closing connection');
-        connection.close({ code: 4500, reason: 'access check failed' });
-      });
-    }
+    for (const connection of affected) recheck(connection).catch(closeOnFailure(connection));
   });
 
   const extension: Extension<CollabContext> = {
@@ -116,6 +121,7 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
       if (!isChannelId(channelId)) throw refusal('not-found');
       // A database that cannot answer (pool timeout, lost connection) says nothing about the user: the client is
       // told `unavailable` and may retry, never that it was denied.
+      const heard = changesHeard;
       let session: TokenSession;
       let granted: ChannelAccess | undefined;
       let segmentFound: boolean;
@@ -140,6 +146,7 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
       return {
         userId: user.id, displayName: displayName(user), role: granted.role, channelType: granted.channel.type,
         groupId: granted.channel.group_id, channelId, segment: segment?.part ?? null, tokenEpoch: epoch,
+        changesHeard: heard,
       } satisfies CollabContext;
     },
     async connected({ connection, context }) {
@@ -150,6 +157,8 @@ export function accessControl(pool: pg.Pool, access: AccessCache, tokens: Access
         set.delete(connection);
         if (!set.size) byUser.delete(context.userId);
       });
+      // A change heard between the check at authentication and now found no connection to recheck: check again.
+      if (changesHeard !== context.changesHeard) recheck(connection).catch(closeOnFailure(connection));
     },
     async onDestroy() {
       stopListening();

@@ -6,6 +6,8 @@ import * as encoding from 'lib0/encoding';
 import * as Y from 'yjs';
 import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import { eventually, setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
+import { accessTokens, createAccessCache, createLogger } from '../../core/index.ts';
+import { accessControl, type CollabContext } from '../extensions/access.ts';
 import { chat } from '../shapes/index.ts';
 import {
   connect, goOffline, goOnline, pageText, paragraphs, refusalsOf, waitFor, writeParagraph, type Client,
@@ -79,6 +81,43 @@ describe('access changes on open connections', () => {
     const c = await client(t.channels.TEXT!, t.member.token);
     await server.database.pool.query('UPDATE users SET is_active = false WHERE id = $1', [t.member.id]);
     assert.equal(await c.refusal, 'access revoked');
+  });
+
+  it('a change heard while a connection was being admitted applies to it once it is registered', async () => {
+    const t = await setUpTeam(server, ['TEXT']);
+    const log = createLogger('silent');
+    const access = await createAccessCache(server.database, log);
+    const extension = accessControl(server.database.pool, access, accessTokens(server.jwtSecret, 900), log);
+    // Authenticated (access checked) now, registered as a connection later, as Hocuspocus does in two steps.
+    const admit = async (token: string) =>
+      (await extension.onAuthenticate!({ token, documentName: t.channels.TEXT, connectionConfig: { readOnly: false } } as never)) as CollabContext;
+    const register = async (context: CollabContext) => {
+      const closed: { code: number; reason: string }[] = [];
+      const connection = {
+        context, document: { name: context.channelId }, readOnly: false, onClose: () => {}, sendStateless: () => {},
+        close: (event: { code: number; reason: string }) => closed.push(event),
+      };
+      await extension.connected!({ connection, context } as never);
+      return closed;
+    };
+    try {
+      const member = await admit(t.member.token);
+      const owner = await admit(t.owner.token);
+      const heard = new Promise<void>((resolve) => {
+        const stop = access.onChange((change) => change === `member:${t.member.id}` && (stop(), resolve()));
+      });
+      await server.call('DELETE', `/api/groups/${t.groupId}/members/${t.member.id}`, { token: t.owner.token });
+      await heard;
+      // Removed in between: closed once registered. The owner, admitted in the same window, keeps access.
+      const memberClosed = await register(member);
+      const ownerClosed = await register(owner);
+      await eventually(async () => assert.deepEqual(memberClosed, [{ code: 4403, reason: 'access revoked' }]));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.deepEqual(ownerClosed, []);
+    } finally {
+      await extension.onDestroy!({} as never);
+      await access.stop();
+    }
   });
 
   it('a client whose token expires reconnects with a fresh one and loses nothing', async () => {

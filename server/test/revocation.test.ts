@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
+import pg from 'pg';
 import { connect, type Client } from '../../collab/test/clients.ts';
 import { joinCall, rtcConnect, type RtcClient } from '../../sfu/test/rtc-client.ts';
 import { adminClient, makeSuperuser, type AdminClient } from './admin-client.ts';
-import { errorCode, setUpTeam, startTestServer, testDb, type Team, type TestServer, type TestUser } from './harness.ts';
+import { errorCode, eventually, setUpTeam, startTestServer, testDb, type Team, type TestServer, type TestUser } from './harness.ts';
 
 let server: TestServer;
 let team: Team;
@@ -137,6 +138,40 @@ describe('ending every session of an account', () => {
     await admin.get(`/admin/users/${u.id}`);
     await admin.post(`/admin/users/${u.id}/revoke-sessions`);
     assert.equal(errorCode(await me(legacy)), 'session_revoked');
+  });
+
+  it('a session ended while its /rtc connection is being admitted is closed once the connection is registered', {
+    skip: testDb !== 'postgres' && 'holding admission needs a second database session',
+  }, async () => {
+    const [ended, kept] = [await newMember(), await newMember()];
+    assert.equal((await me(ended.token)).status, 200, 'the user is cached, as for an open client');
+    // Admission checks the token, then reads the membership: a lock on memberships holds it between the two.
+    const blocker = new pg.Client({ connectionString: server.databaseUrl });
+    await blocker.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('LOCK TABLE memberships IN ACCESS EXCLUSIVE MODE');
+      const connecting = Promise.all([rtcConnect(server, ended.token, team.channels.VOICE!), rtcConnect(server, kept.token, team.channels.VOICE!)]);
+      await eventually(async () => {
+        const { rows } = await server.database.pool.query(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%memberships%'`,
+        );
+        assert.equal(rows[0].n, 2);
+      }, 10_000);
+      await server.database.pool.query('UPDATE users SET token_epoch = token_epoch + 1 WHERE id = $1', [ended.id]);
+      // Heard by the server (its cache refuses the token) before either connection exists.
+      await eventually(async () => assert.equal(errorCode(await me(ended.token)), 'session_revoked'));
+      await blocker.query('COMMIT');
+      const [call, other] = await connecting;
+      open.push(call, other);
+      const stillOpen = new Promise((resolve) => setTimeout(() => resolve('still open after 5 s'), 5000).unref());
+      assert.deepEqual(await Promise.race([call.closed, stillOpen]), revokedCode);
+      // Admitted in the same window, the other session still has access: its connection stays.
+      await joinCall(other);
+      assert.equal(other.socket.readyState, WebSocket.OPEN);
+    } finally {
+      await blocker.end();
+    }
   });
 
   describe('across instances (PostgreSQL)', { skip: testDb !== 'postgres' && 'PGlite serves one process' }, () => {
