@@ -102,7 +102,7 @@ export function createApp(parts: AppParts): express.Express {
   mountFileRoutes(api, ctx);
   mountAiRoutes(api, ctx);
   app.use(api);
-  mountAdmin(app, { config, db: database.pool, collab: parts.collab, calls: parts.calls, ai: parts.ai, licensing: parts.licensing, log });
+  mountAdmin(app, { config, db: database.pool, access, collab: parts.collab, calls: parts.calls, ai: parts.ai, licensing: parts.licensing, log });
   mountWebClient(app, config.WEB_CLIENT_DIR, log);
 
   app.use(notFoundHandler, errorHandler);

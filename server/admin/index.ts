@@ -3,6 +3,7 @@ import type pg from 'pg';
 import type { Ai } from '../../ai/index.ts';
 import type { Collab } from '../../collab/index.ts';
 import type { Calls } from '../../sfu/index.ts';
+import type { AccessCache } from '../../core/access/access-cache.ts';
 import type { Config } from '../../core/config.ts';
 import { ApiError } from '../../core/errors.ts';
 import type { Licensing } from '../license/licensing.ts';
@@ -25,6 +26,7 @@ import { mountUserPages } from './users.ts';
 export interface AdminDeps {
   config: Config;
   db: pg.Pool;
+  access: AccessCache;
   collab: Collab;
   calls: Calls;
   ai: Ai;
@@ -90,7 +92,7 @@ export function mountAdmin(app: Express, deps: AdminDeps): void {
     viewerOf(res), '/admin/health'));
   });
 
-  mountUserPages(router, db, deps.licensing);
+  mountUserPages(router, db, deps.licensing, deps.access);
   mountGroupPages(router, db);
   mountContentPages(router, db, collab, calls, deps.log);
   mountFilePages(router, db);

@@ -1,6 +1,7 @@
 import type { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
+import type { AccessCache } from '../../core/access/access-cache.ts';
 import { ApiError } from '../../core/errors.ts';
 import type { Licensing } from '../license/licensing.ts';
 import { oneTimePassword, resetPassword, revokeAllSessions, setActive, setSuperuser } from './accounts.ts';
@@ -48,7 +49,7 @@ async function findUsers(db: pg.Pool, query: z.output<typeof UsersQuery>) {
   return splitPage(rows);
 }
 
-export function mountUserPages(router: Router, db: pg.Pool, licensing: Licensing): void {
+export function mountUserPages(router: Router, db: pg.Pool, licensing: Licensing, access: AccessCache): void {
   router.get('/admin/users', async (req, res) => {
     const query = parse(UsersQuery, req.query, 'query');
     const { rows, hasMore } = await findUsers(db, query);
@@ -112,6 +113,8 @@ export function mountUserPages(router: Router, db: pg.Pool, licensing: Licensing
     router.post(`/admin/users/:id/${name}`, async (req, res) => {
       const id = idParam(req.params.id, 'user');
       await act(viewerOf(res).userId, id);
+      // This instance applies it before answering; the others (and this one again) hear it from the database.
+      access.invalidate(`user:${id}`);
       // Whoever ended their own session (deactivating or demoting themselves, revoking their sessions) is signed out.
       redirectDone(res, `/admin/users/${id}`, done);
     });
@@ -125,6 +128,7 @@ export function mountUserPages(router: Router, db: pg.Pool, licensing: Licensing
     const generated = !form.password;
     const password = form.password || oneTimePassword();
     await resetPassword(db, viewer.userId, id, password, generated);
+    access.invalidate(`user:${id}`);
     send(res, page('Password reset', html`<p class="flash ok" role="status">The password is reset and every session of the account is revoked.</p>
       ${generated ? html`<p>One-time password, shown only now: <code data-testid="one-time-password">${password}</code></p>` : ''}
       <p><a href="/admin/users/${id}">Back to the user</a></p>`, viewer, '/admin/users'));
