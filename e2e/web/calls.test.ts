@@ -211,6 +211,43 @@ describe('calls in the web client', { skip }, () => {
     await Promise.all([sender, viewer, refusing].map((p) => p.close()));
   });
 
+  it('changing one\'s password in another tab rejoins the call with the camera and the mute as they were', { timeout: 90_000 }, async () => {
+    const channel = await voiceChannel();
+    // A person of their own: their password changes here.
+    const person = await app.server.signUp('rejoin');
+    const added = await app.server.call('POST', `/api/groups/${team.groupId}/members`, { token: team.owner.token, json: { user_id: person.id, role: 'member' } });
+    assert.equal(added.status, 201);
+    const p = await joinCall(person, channel);
+    await p.page.getByRole('button', { name: 'Turn camera on' }).click();
+    await p.page.getByRole('button', { name: 'Turn camera off' }).waitFor();
+    await p.page.getByRole('button', { name: 'Mute' }).click();
+    await p.page.getByRole('button', { name: 'Unmute' }).waitFor();
+    const before = await peerIdOf(p.page);
+
+    // The same browser, another tab: the password changes, which ends every session's tokens, this one's included.
+    const account = await p.context.newPage();
+    await account.goto('/account');
+    const pw = account.getByRole('form', { name: 'Change password' });
+    await pw.getByLabel('Current password').fill(person.password);
+    await pw.getByLabel('New password', { exact: true }).fill('an entirely new passphrase');
+    await pw.getByLabel('Repeat the new password').fill('an entirely new passphrase');
+    await pw.getByRole('button', { name: 'Change password' }).click();
+    await account.getByText('Password changed').waitFor();
+
+    // The call's connection was closed (session_revoked) and joined again with the new token, as it was.
+    await eventually(async () => assert.notEqual(await peerIdOf(p.page), before), 15_000);
+    await tileOf(p.page, person).filter({ hasText: '(you)' }).waitFor();
+    await p.page.getByRole('button', { name: 'Turn camera off' }).waitFor();
+    await p.page.getByRole('button', { name: 'Unmute' }).waitFor();
+    await eventually(async () => {
+      const mine = (await participants(channel)).filter((x) => x.user_id === person.id);
+      assert.equal(mine.length, 1, 'in the call once');
+      assert.deepEqual(mine[0]!.producers.map((x) => [x.source, x.paused]).sort(), [['mic', true], ['webcam', false]]);
+    }, 15_000);
+    assert.deepEqual(p.errors, []);
+    await p.close();
+  });
+
   it('archiving the channel ends the call with the reason shown; unarchived, it can be joined again', { timeout: 90_000 }, async () => {
     const channel = await voiceChannel();
     const p = await joinCall(team.member, channel);

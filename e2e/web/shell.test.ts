@@ -59,6 +59,31 @@ describe('the web client shell', { skip: skipWithoutChromium() }, () => {
     assert.deepEqual(p.errors.filter((e) => !/401|Failed to load resource/.test(e)), []);
   });
 
+  it('two tabs hold one session: each goes on working as the other refreshes it, and signing out in one ends both', async () => {
+    const a = await app.open(team.member, '/');
+    const b = await a.context.newPage();
+    await b.goto('/');
+    await b.getByRole('heading', { name: 'Your groups' }).waitFor();
+    /** Opens the group or the list of groups through the navigation: a view that asks the API. */
+    const visit = async (page: Page, link: 'Team' | 'All groups') => {
+      const answered = page.waitForResponse((r) => /\/api\/groups(\/[^/]+)?$/.test(new URL(r.url()).pathname));
+      await page.getByRole('navigation', { name: 'Groups and channels' }).getByRole('link', { name: link, exact: true }).click();
+      assert.equal((await answered).status(), 200, `${link}: the API answers with the session`);
+    };
+    // Each round the tokens have expired: the first tab refreshes (spending the refresh token), the other must use
+    // that new pair, never the spent token (which the server takes for a leak that ends the login).
+    for (const [first, second, link] of [[a.page, b, 'Team'], [b, a.page, 'All groups'], [a.page, b, 'Team']] as const) {
+      await first.waitForTimeout(TOKEN_SECONDS * 1000 + 500);
+      await visit(first, link);
+      await visit(second, link);
+    }
+    for (const page of [a.page, b]) assert.equal(await page.getByRole('heading', { name: 'Sign in' }).count(), 0);
+
+    await a.page.getByRole('button', { name: 'Sign out' }).click();
+    await b.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.deepEqual(a.errors.filter((e) => !/401|Failed to load resource/.test(e)), []);
+  });
+
   it('works online without IndexedDB and says so, beside a browser that has it', async () => {
     const withIdb = await app.open(team.member, `/channels/${team.channels.TODO}`);
     await withIdb.page.getByLabel('New task').waitFor();

@@ -1,6 +1,7 @@
 // Who is signed in: the token pair and the user, kept in localStorage so the app opens (offline too) after a
 // reload. The access token is refreshed shortly before it expires; each refresh token works once (the server
-// rotates them), so one refresh at a time, shared by every caller.
+// rotates them, and takes a spent one for a leak that ends the whole login), so one refresh at a time, shared by
+// every caller and by every tab of this browser, which all hold the one session.
 import { clearOfflineData } from './offline-data.ts';
 
 export interface User {
@@ -53,6 +54,23 @@ function write(next: Stored | null): void {
 
 export const currentUser = (): User | null => current?.user ?? null;
 
+// Another tab's refresh, password change, sign-in or sign-out is this tab's too. The user object is kept while the
+// same person stays signed in, so views depending on it do not start over.
+window.addEventListener('storage', (event) => {
+  if (event.key !== KEY && event.key !== null) return;
+  const next = read();
+  current = next && current && next.user.id === current.user.id ? { ...next, user: current.user } : next;
+  listeners.forEach((l) => l());
+});
+
+/**
+ * Runs `work` alone among this browser's tabs (Web Locks), for what rotates the session's tokens: a refresh, a
+ * password change. Without Web Locks, this tab's own `refreshing` still keeps its refreshes one at a time.
+ */
+function underSessionLock<T>(work: () => Promise<T>): Promise<T> {
+  return navigator.locks ? navigator.locks.request(KEY, work) : work();
+}
+
 export function onSessionChange(listener: () => void): () => void {
   listeners.add(listener);
   return () => listeners.delete(listener);
@@ -62,8 +80,8 @@ async function postJson<T>(path: string, body: unknown, headers: Record<string, 
   const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
   const json = res.status === 204 ? null : await res.json().catch(() => null);
   if (!res.ok) {
-    const error = (json as { error?: { code?: string; message?: string } } | null)?.error;
-    throw Object.assign(new AuthError(error?.message ?? `HTTP ${res.status}`), { code: error?.code, status: res.status });
+    const error = (json as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
+    throw Object.assign(new AuthError(error?.message ?? `HTTP ${res.status}`), { code: error?.code, status: res.status, details: error?.details });
   }
   return json as T;
 }
@@ -84,26 +102,42 @@ export async function register(fields: { username: string; email: string; passwo
   await login(fields.username, fields.password);
 }
 
-/** Keeps a token pair the server issued to this session outside a refresh (after a password change). */
-export function adoptTokens(tokens: Tokens): void {
-  if (current) write({ ...current, ...lifetime(tokens), accessToken: tokens.access_token, refreshToken: tokens.refresh_token });
+/**
+ * Changes the password. The server ends every other login and this one's old tokens, and answers with a new pair for
+ * this login; under the session lock, so a tab whose token is refused meanwhile waits for that pair instead of
+ * refreshing with the old refresh token (which would end the login in every tab).
+ */
+export async function changePassword(currentPassword: string, newPassword: string): Promise<void> {
+  const token = await accessToken();
+  await underSessionLock(async () => {
+    const tokens = await postJson<Tokens>('/api/auth/password', { current_password: currentPassword, new_password: newPassword }, {
+      authorization: `Bearer ${token}`,
+    });
+    if (current) write({ ...current, ...lifetime(tokens), accessToken: tokens.access_token, refreshToken: tokens.refresh_token });
+  });
 }
 
 let refreshing: Promise<string> | null = null;
 
-async function refresh(stored: Stored): Promise<string> {
-  try {
-    const tokens = await postJson<Tokens>('/api/auth/refresh', { refresh_token: stored.refreshToken });
-    write({ ...stored, ...lifetime(tokens), accessToken: tokens.access_token, refreshToken: tokens.refresh_token });
-    return tokens.access_token;
-  } catch (error) {
-    // A pair given to this session meanwhile (a password change, which revokes the refresh token just sent) is the
-    // session's now.
-    if (current && current.refreshToken !== stored.refreshToken) return current.accessToken;
-    // A refused refresh token (spent, revoked, expired) ends the session; a network failure does not.
-    if (error instanceof AuthError) await endSession();
-    throw error;
-  }
+function refresh(stored: Stored): Promise<string> {
+  return underSessionLock(async () => {
+    // Another tab refreshed, or the password was changed, while this one waited: that pair is the session's now.
+    const latest = read();
+    if (!latest) throw new AuthError('signed out');
+    if (latest.refreshToken !== stored.refreshToken) {
+      current = latest.user.id === stored.user.id ? { ...latest, user: stored.user } : latest;
+      return latest.accessToken;
+    }
+    try {
+      const tokens = await postJson<Tokens>('/api/auth/refresh', { refresh_token: stored.refreshToken });
+      write({ ...stored, ...lifetime(tokens), accessToken: tokens.access_token, refreshToken: tokens.refresh_token });
+      return tokens.access_token;
+    } catch (error) {
+      // A refused refresh token (spent, revoked, expired) ends the session; a network failure does not.
+      if (error instanceof AuthError) await endSession();
+      throw error;
+    }
+  });
 }
 
 /**

@@ -1,32 +1,24 @@
 // The signed-in person's own account: a new password (every other device is signed out, this one stays), and
 // deleting the account (what they wrote stays, shown as by a deleted user).
 import { useState, type FormEvent } from 'react';
-import { api, post } from '../api.ts';
-import { adoptTokens, currentUser, forgetSession } from '../session.ts';
+import { api } from '../api.ts';
+import { changePassword, currentUser, forgetSession } from '../session.ts';
 import { useAttempt } from '../ui/attempt.ts';
 import { ErrorLine, Field } from '../ui/Form.tsx';
-
-interface TokenPair {
-  access_token: string;
-  refresh_token: string;
-  expires_in: number;
-}
 
 export default function AccountView() {
   const me = currentUser();
   const password = useAttempt();
   const removal = useAttempt();
   const [changed, setChanged] = useState(false);
-  const changePassword = (event: FormEvent<HTMLFormElement>) => {
+  const submitPassword = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const target = event.currentTarget;
     const form = new FormData(target);
     setChanged(false);
     void password.attempt(async () => {
       if (form.get('new_password') !== form.get('repeat')) throw new Error('The new password and its repetition differ.');
-      adoptTokens(await post<TokenPair>('/api/auth/password', {
-        current_password: form.get('current_password'), new_password: form.get('new_password'),
-      }));
+      await changePassword(String(form.get('current_password')), String(form.get('new_password')));
     }, () => {
       target.reset();
       setChanged(true);
@@ -48,7 +40,7 @@ export default function AccountView() {
       <section aria-label="Change password">
         <h2>Change password</h2>
         <ErrorLine error={password.error} />
-        <form onSubmit={changePassword} aria-label="Change password" className="inline">
+        <form onSubmit={submitPassword} aria-label="Change password" className="inline">
           <Field label="Current password" name="current_password" type="password" required autoComplete="current-password" />
           <Field label="New password" name="new_password" type="password" required minLength={10} maxLength={256} autoComplete="new-password" />
           <Field label="Repeat the new password" name="repeat" type="password" required autoComplete="new-password" />

@@ -130,11 +130,17 @@ export class CallSession {
     this.listeners.forEach((l) => l());
   }
 
-  /** Joins, with TURN relays when the server offers them, then sends the microphone unless a viewer. */
-  async join(): Promise<void> {
+  /**
+   * Joins, with TURN relays when the server offers them, then sends the microphone unless a viewer. Joining again
+   * (`restore`: what was sent before) brings back the mute and the camera; a screen share needs the person's own
+   * gesture to start again, so they are asked to.
+   */
+  async join(restore?: Sending): Promise<void> {
     const token = await accessToken();
     // Without TURN configured the server answers 503: direct connections still work on open networks.
     const iceServers = await turnIceServers(location.origin, token).catch(() => undefined);
+    // Left (the view closed) while this waited: joining now would leave a call that nothing shows or ends.
+    if (this.leaving) return;
     const call = new Call({
       serverUrl: location.origin,
       token,
@@ -169,9 +175,10 @@ export class CallSession {
       // The account's sessions were ended (a password change, here or elsewhere) while in the call: join again with a
       // refreshed token, once (a refusal while joining is shown). An ended session's refresh fails and signs it out.
       if (code === 4401 && reason === 'session_revoked' && this.snapshot.phase === 'joined' && !this.leaving) {
+        const sent = this.snapshot.sending;
         this.update({ phase: 'joining' });
         accessToken({ refused: token }).then(
-          () => (this.leaving ? undefined : this.join()),
+          () => (this.leaving ? undefined : this.join(sent)),
           () => this.update({ phase: 'left', problem: closedBecause(code, reason) }),
         );
         return;
@@ -180,6 +187,10 @@ export class CallSession {
     });
     try {
       await call.join();
+      if (this.leaving) {
+        await call.leave();
+        return;
+      }
     } catch (error) {
       call.leave().catch(() => undefined);
       this.problemSource = null;
@@ -187,7 +198,11 @@ export class CallSession {
       return;
     }
     this.update({ phase: 'joined', role: call.role, canProduce: call.canProduce, peerId: call.peerId, relayAvailable: !!iceServers });
-    if (call.canProduce) await this.attempt('mic', () => call.sendMicAndWebcam({ audio: true }));
+    if (!call.canProduce) return;
+    await this.attempt('mic', () => call.sendMicAndWebcam({ audio: true }));
+    if (restore?.micMuted) await this.setMuted(true);
+    if (restore?.webcam) await this.setCamera(true);
+    if (restore?.screen) this.update({ problem: 'The call reconnected and your screen share stopped: share it again.' });
   }
 
   /**
