@@ -12,6 +12,7 @@ const refreshRefusals = {
   expired: 'refresh token has expired: log in again',
   reused: 'refresh token was already used: every session of this login is revoked, log in again',
   inactive: 'this account is deactivated',
+  revoked: 'this login was ended (password changed or sessions revoked): log in again',
 } as const;
 
 export function mountAuthRoutes(router: Router, app: AppContext): void {

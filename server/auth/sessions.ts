@@ -24,9 +24,9 @@ export interface TokenOwner {
 async function issuePair(db: Queryable, cfg: SessionConfig, owner: TokenOwner, familyId: string): Promise<TokenPair> {
   const refresh = newRefreshToken();
   await db.query(
-    `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at)
-     VALUES ($1, $2, $3, now() + make_interval(days => $4))`,
-    [owner.id, familyId, refresh.hash, cfg.refreshTtlDays],
+    `INSERT INTO refresh_tokens (user_id, family_id, token_hash, expires_at, token_epoch)
+     VALUES ($1, $2, $3, now() + make_interval(days => $4), $5)`,
+    [owner.id, familyId, refresh.hash, cfg.refreshTtlDays, owner.token_epoch],
   );
   return {
     access_token: cfg.tokens.sign(owner.id, owner.token_epoch),
@@ -43,7 +43,7 @@ export function startSession(db: Queryable, cfg: SessionConfig, owner: TokenOwne
 
 export type RefreshOutcome =
   | { ok: true; pair: TokenPair }
-  | { ok: false; reason: 'unknown' | 'expired' | 'reused' | 'inactive' };
+  | { ok: false; reason: 'unknown' | 'expired' | 'reused' | 'inactive' | 'revoked' };
 
 /**
  * Spends a refresh token and issues its successor in the same family. A token that was already spent (or whose
@@ -62,9 +62,10 @@ export async function rotateSession(pool: pg.Pool, cfg: SessionConfig, token: st
       expired: boolean;
       is_active: boolean;
       token_epoch: number;
+      behind: boolean;
     }>(
       `SELECT t.user_id, t.family_id, (t.used_at IS NOT NULL OR t.revoked_at IS NOT NULL) AS spent,
-              t.expires_at <= now() AS expired, u.is_active, u.token_epoch
+              t.expires_at <= now() AS expired, u.is_active, u.token_epoch, t.token_epoch < u.token_epoch AS behind
          FROM refresh_tokens t JOIN users u ON u.id = t.user_id
         WHERE t.token_hash = $1 FOR UPDATE OF t`,
       [hash],
@@ -79,6 +80,11 @@ export async function rotateSession(pool: pg.Pool, cfg: SessionConfig, token: st
     if (!row.is_active) {
       await revokeFamily(tx, row.family_id);
       return { ok: false, reason: 'inactive' };
+    }
+    // Issued under an epoch that has since ended (a login that raced a revocation): that login is over too.
+    if (row.behind) {
+      await revokeFamily(tx, row.family_id);
+      return { ok: false, reason: 'revoked' };
     }
     await tx.query('UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1', [hash]);
     return { ok: true, pair: await issuePair(tx, cfg, { id: row.user_id, token_epoch: row.token_epoch }, row.family_id) };

@@ -128,6 +128,22 @@ describe('ending every session of an account', () => {
     assert.equal(errorCode(other), 'invalid_grant', 'the other session gets no new token');
   });
 
+  it('a refresh token issued under an epoch that has ended is refused, as for a login that raced a revocation', async () => {
+    const u = await newMember();
+    // The race, laid out: the login's refresh token is stored after the revocation bumped the epoch and revoked the
+    // tokens there were (here: the bump alone, leaving this token unrevoked).
+    const raced = await login(u.username, u.password);
+    await server.database.pool.query('UPDATE users SET token_epoch = token_epoch + 1 WHERE id = $1', [u.id]);
+    const refused = await server.call('POST', '/api/auth/refresh', { json: { refresh_token: raced.body.refresh_token } });
+    assert.equal(refused.status, 401);
+    assert.equal(errorCode(refused), 'invalid_grant');
+    // A login under the current epoch refreshes (positive control).
+    const after = await login(u.username, u.password);
+    const refreshed = await server.call('POST', '/api/auth/refresh', { json: { refresh_token: after.body.refresh_token } });
+    assert.equal(refreshed.status, 200);
+    assert.equal((await me(refreshed.body.access_token)).status, 200);
+  });
+
   it('a token from before epochs (no claim) counts as epoch 0; a malformed epoch is invalid', async () => {
     const u = await newMember();
     const sign = (claims: object) =>
