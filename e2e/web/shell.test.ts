@@ -59,8 +59,19 @@ describe('the web client shell', { skip: skipWithoutChromium() }, () => {
     assert.deepEqual(p.errors.filter((e) => !/401|Failed to load resource/.test(e)), []);
   });
 
-  it('two tabs hold one session: each goes on working as the other refreshes it, and signing out in one ends both', async () => {
+  /**
+   * Two tabs of one browser on one session: each round the tokens have expired, and the first tab refreshes (spending
+   * the refresh token) while the other must take that new pair, never send the spent token (which the server takes
+   * for a leak that ends the login); with Web Locks, then both at the same instant; then a sign-out in one ends both.
+   */
+  async function twoTabs(withoutWebLocks: boolean): Promise<void> {
     const a = await app.open(team.member, '/');
+    if (withoutWebLocks) {
+      // As on a plain-http LAN address, which is no secure context: the app falls back to a lease in localStorage.
+      await a.context.addInitScript('Object.defineProperty(navigator, "locks", { value: undefined })');
+      await a.page.reload();
+      assert.equal(await a.page.evaluate(() => typeof (globalThis as unknown as { navigator: { locks?: unknown } }).navigator.locks), 'undefined');
+    }
     const b = await a.context.newPage();
     await b.goto('/');
     await b.getByRole('heading', { name: 'Your groups' }).waitFor();
@@ -70,17 +81,68 @@ describe('the web client shell', { skip: skipWithoutChromium() }, () => {
       await page.getByRole('navigation', { name: 'Groups and channels' }).getByRole('link', { name: link, exact: true }).click();
       assert.equal((await answered).status(), 200, `${link}: the API answers with the session`);
     };
-    // Each round the tokens have expired: the first tab refreshes (spending the refresh token), the other must use
-    // that new pair, never the spent token (which the server takes for a leak that ends the login).
     for (const [first, second, link] of [[a.page, b, 'Team'], [b, a.page, 'All groups'], [a.page, b, 'Team']] as const) {
       await first.waitForTimeout(TOKEN_SECONDS * 1000 + 500);
       await visit(first, link);
       await visit(second, link);
     }
+    if (!withoutWebLocks) {
+      // Both tabs at the same instant (timers set to one moment of the clock they share): one refreshes, the other
+      // waits on the lock and takes its pair. A lease in localStorage cannot order two tabs as closely as that.
+      await a.page.waitForTimeout(TOKEN_SECONDS * 1000 + 500);
+      const at = Date.now() + 300;
+      const answered = [a.page, b].map((page) => page.waitForResponse((r) => new URL(r.url()).pathname === '/api/groups'));
+      for (const page of [a.page, b]) {
+        await page.evaluate(`setTimeout(() => document.querySelector('nav[aria-label="Groups and channels"] a[href="/"]').click(), ${at} - Date.now())`);
+      }
+      for (const response of await Promise.all(answered)) assert.equal(response.status(), 200, 'both tabs at once');
+      // A spent token sent then would have ended the login on the server: the next refresh shows it did not.
+      await a.page.waitForTimeout(TOKEN_SECONDS * 1000 + 500);
+      await visit(a.page, 'Team');
+      await visit(b, 'Team');
+    }
     for (const page of [a.page, b]) assert.equal(await page.getByRole('heading', { name: 'Sign in' }).count(), 0);
 
     await a.page.getByRole('button', { name: 'Sign out' }).click();
     await b.getByRole('heading', { name: 'Sign in' }).waitFor();
+    assert.deepEqual(a.errors.filter((e) => !/401|Failed to load resource/.test(e)), []);
+  }
+
+  it('two tabs hold one session: each goes on working as the other refreshes it, and signing out in one ends both', () => twoTabs(false));
+
+  it('two tabs hold one session without Web Locks too (plain http on a LAN)', () => twoTabs(true));
+
+  it('a password change in one tab keeps the other tab signed in and its open channel syncing', async () => {
+    const person = await app.server.signUp('tabs');
+    // Tokens here live seconds: the owner signs in afresh.
+    const owner = await app.server.call('POST', '/api/auth/token', { form: { username: team.owner.username, password: team.owner.password } });
+    const added = await app.server.call('POST', `/api/groups/${team.groupId}/members`, { token: owner.body.access_token, json: { user_id: person.id, role: 'member' } });
+    assert.equal(added.status, 201);
+    const channel = team.channels.TODO!;
+    const a = await app.open(person, `/channels/${channel}`);
+    await addTask(a.page, 'before the change');
+    await waitForStatus(a.page, /All changes saved/);
+    // The other tab refreshes the session past a token lifetime: the channel's connection in the first still holds
+    // the token it opened with, and the first tab's current token is now the refreshed one, of the same epoch.
+    const b = await a.context.newPage();
+    await b.goto('/');
+    await b.waitForTimeout(TOKEN_SECONDS * 1000 + 500);
+    await b.getByRole('navigation', { name: 'Groups and channels' }).getByRole('link', { name: 'Team', exact: true }).click();
+    await b.getByRole('heading', { name: 'Team' }).waitFor();
+    await b.goto('/account');
+    const pw = b.getByRole('form', { name: 'Change password' });
+    await pw.getByLabel('Current password').fill(person.password);
+    await pw.getByLabel('New password', { exact: true }).fill('an entirely new passphrase');
+    await pw.getByLabel('Repeat the new password').fill('an entirely new passphrase');
+    await pw.getByRole('button', { name: 'Change password' }).click();
+    await b.getByText('Password changed').waitFor();
+    // The first tab's channel was closed as session_revoked, and reconnected with the new pair, not the dead one.
+    await addTask(a.page, 'after the change');
+    await waitForStatus(a.page, /All changes saved/);
+    assert.equal(await a.page.getByRole('heading', { name: 'Sign in' }).count(), 0);
+    const fresh = await app.server.call('POST', '/api/auth/token', { form: { username: person.username, password: 'an entirely new passphrase' } });
+    const tasks = await app.server.call('GET', `/api/channels/${channel}/tasks`, { token: fresh.body.access_token });
+    assert.ok(['before the change', 'after the change'].every((t) => tasks.body.some((x: { content: string }) => x.content === t)));
     assert.deepEqual(a.errors.filter((e) => !/401|Failed to load resource/.test(e)), []);
   });
 

@@ -31,7 +31,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
     if (res.status === 401) {
       const code = ((await res.clone().json().catch(() => null)) as { error?: { code?: string } } | null)?.error?.code;
       if (code === 'token_expired' || code === 'invalid_token' || code === 'session_revoked') {
-        res = await send(method, path, body, await accessToken({ refused: token }));
+        res = await send(method, path, body, await accessToken({ refused: token, revoked: code === 'session_revoked' }));
       }
     }
   } catch (error) {

@@ -63,12 +63,33 @@ window.addEventListener('storage', (event) => {
   listeners.forEach((l) => l());
 });
 
+const LEASE_KEY = `${KEY}.lease`;
+const LEASE_MS = 15_000;
+
 /**
- * Runs `work` alone among this browser's tabs (Web Locks), for what rotates the session's tokens: a refresh, a
- * password change. Without Web Locks, this tab's own `refreshing` still keeps its refreshes one at a time.
+ * Runs `work` alone among this browser's tabs, for what changes the session's tokens: a refresh, a password change, a
+ * sign-out. Web Locks where the browser has them; they need a secure context, so a server reached over plain http on
+ * a LAN gets a lease in localStorage instead, which other tabs wait out (it expires, should a tab die holding it).
  */
-function underSessionLock<T>(work: () => Promise<T>): Promise<T> {
-  return navigator.locks ? navigator.locks.request(KEY, work) : work();
+async function underSessionLock<T>(work: () => Promise<T>): Promise<T> {
+  if (navigator.locks) return navigator.locks.request(KEY, work);
+  while (Number(localStorage.getItem(LEASE_KEY) ?? 0) > Date.now()) await new Promise((resolve) => setTimeout(resolve, 50));
+  localStorage.setItem(LEASE_KEY, String(Date.now() + LEASE_MS));
+  try {
+    return await work();
+  } finally {
+    localStorage.removeItem(LEASE_KEY);
+  }
+}
+
+/** The token epoch an access token was signed under (its `epoch` claim; none: 0). */
+function epochOf(token: string): number {
+  try {
+    const payload = JSON.parse(atob(token.split('.')[1]!.replace(/-/g, '+').replace(/_/g, '/'))) as { epoch?: unknown };
+    return typeof payload.epoch === 'number' ? payload.epoch : 0;
+  } catch {
+    return 0;
+  }
 }
 
 export function onSessionChange(listener: () => void): () => void {
@@ -77,7 +98,10 @@ export function onSessionChange(listener: () => void): () => void {
 }
 
 async function postJson<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const res = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  // Bounded, since the session lock is held meanwhile: a hung request would stall every tab's refresh.
+  const res = await fetch(path, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(LEASE_MS),
+  });
   const json = res.status === 204 ? null : await res.json().catch(() => null);
   if (!res.ok) {
     const error = (json as { error?: { code?: string; message?: string; details?: unknown } } | null)?.error;
@@ -119,22 +143,34 @@ export async function changePassword(currentPassword: string, newPassword: strin
 
 let refreshing: Promise<string> | null = null;
 
-function refresh(stored: Stored): Promise<string> {
+/** Makes `next` this tab's session, keeping the user object while the same person is signed in. */
+function adopt(next: Stored): string {
+  current = current && next.user.id === current.user.id ? { ...next, user: current.user } : next;
+  return next.accessToken;
+}
+
+/**
+ * A new access token. `endedEpoch`: the server said the session's tokens up to that epoch were ended (a password
+ * change, a revocation), so a pair of that epoch is no answer.
+ */
+function refresh(endedEpoch?: number): Promise<string> {
+  const had = current?.refreshToken;
   return underSessionLock(async () => {
-    // Another tab refreshed, or the password was changed, while this one waited: that pair is the session's now.
     const latest = read();
     if (!latest) throw new AuthError('signed out');
-    if (latest.refreshToken !== stored.refreshToken) {
-      current = latest.user.id === stored.user.id ? { ...latest, user: stored.user } : latest;
-      return latest.accessToken;
-    }
+    // Another tab refreshed, or the password was changed, while this one waited: that pair is the session's now.
+    if (latest.refreshToken !== had && (endedEpoch === undefined || epochOf(latest.accessToken) > endedEpoch)) return adopt(latest);
     try {
-      const tokens = await postJson<Tokens>('/api/auth/refresh', { refresh_token: stored.refreshToken });
-      write({ ...stored, ...lifetime(tokens), accessToken: tokens.access_token, refreshToken: tokens.refresh_token });
+      const tokens = await postJson<Tokens>('/api/auth/refresh', { refresh_token: latest.refreshToken });
+      write({ ...latest, user: current?.user ?? latest.user, ...lifetime(tokens), accessToken: tokens.access_token, refreshToken: tokens.refresh_token });
       return tokens.access_token;
     } catch (error) {
-      // A refused refresh token (spent, revoked, expired) ends the session; a network failure does not.
-      if (error instanceof AuthError) await endSession();
+      // A pair written meanwhile by a tab that did not wait (no Web Locks, and the lease raced) is the answer.
+      const now = read();
+      if (now && now.refreshToken !== latest.refreshToken) return adopt(now);
+      // The server refusing the refresh token (spent, revoked, expired) ends the session; a network failure, a
+      // timeout or a server error does not.
+      if (error instanceof AuthError && (error as AuthError & { status?: number }).status === 401) await endSession();
       throw error;
     }
   });
@@ -143,14 +179,16 @@ function refresh(stored: Stored): Promise<string> {
 /**
  * A usable access token: the current one, or a fresh one when it is about to expire, when `force`d, or when the
  * server refused `refused` and it is still the current one (once replaced, by a refresh or a password change, the
- * replacement is the answer).
+ * replacement is the answer). `revoked`: the server refused it as `session_revoked`, so every token of its epoch is
+ * dead, the current one too if a plain refresh made it.
  */
-export async function accessToken(options: { force?: boolean; refused?: string } = {}): Promise<string> {
+export async function accessToken(options: { force?: boolean; refused?: string; revoked?: boolean } = {}): Promise<string> {
   const stored = current;
   if (!stored) throw new AuthError('signed out');
-  const renew = options.force || options.refused === stored.accessToken || stored.expiresAt - Date.now() <= refreshMargin(stored);
-  if (!renew) return stored.accessToken;
-  refreshing ??= refresh(stored).finally(() => (refreshing = null));
+  const endedEpoch = options.revoked && options.refused ? epochOf(options.refused) : undefined;
+  const refusedNow = options.refused === stored.accessToken || (endedEpoch !== undefined && epochOf(stored.accessToken) <= endedEpoch);
+  if (!options.force && !refusedNow && stored.expiresAt - Date.now() > refreshMargin(stored)) return stored.accessToken;
+  refreshing ??= refresh(endedEpoch).finally(() => (refreshing = null));
   return refreshing;
 }
 
@@ -164,7 +202,10 @@ export const forgetSession = endSession;
 
 /** Signs out here and on the server (that login's refresh tokens are revoked), and forgets what was cached. */
 export async function logout(): Promise<void> {
-  const stored = current;
-  if (stored) await postJson('/api/auth/logout', { refresh_token: stored.refreshToken }).catch(() => undefined);
-  await endSession();
+  // Under the lock, so no tab's refresh writes a pair back after the sign-out (which would sign every tab in again).
+  await underSessionLock(async () => {
+    const stored = read();
+    if (stored) await postJson('/api/auth/logout', { refresh_token: stored.refreshToken }).catch(() => undefined);
+    await endSession();
+  });
 }

@@ -174,7 +174,7 @@ export class ChannelDoc {
       return;
     }
     this.renewed = true;
-    accessToken({ refused: this.sentToken }).then(
+    accessToken({ refused: this.sentToken, revoked: true }).then(
       () => !this.destroyed && this.reopen(false, doc),
       () => this.set({ closedBecause: reason }),
     );

@@ -177,7 +177,7 @@ export class CallSession {
       if (code === 4401 && reason === 'session_revoked' && this.snapshot.phase === 'joined' && !this.leaving) {
         const sent = this.snapshot.sending;
         this.update({ phase: 'joining' });
-        accessToken({ refused: token }).then(
+        accessToken({ refused: token, revoked: true }).then(
           () => (this.leaving ? undefined : this.join(sent)),
           () => this.update({ phase: 'left', problem: closedBecause(code, reason) }),
         );
