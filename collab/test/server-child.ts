@@ -7,10 +7,15 @@ export interface ServerChild extends TestServer {
   child: ChildProcess;
 }
 
-/** Starts `server/main.ts` with `env` added, resolving once it listens. */
+/**
+ * Starts `server/main.ts` with `env` added, resolving once it listens. The runner's DATABASE_URL (the PostgreSQL
+ * admin database that scratch databases are made from) is not passed on: a child stores where `env` says, or in
+ * PGlite under its DATA_DIR, never in that shared database.
+ */
 export async function startServerChild(env: Record<string, string>): Promise<ServerChild> {
+  const { DATABASE_URL: _admin, ...inherited } = process.env;
   const child = spawn(process.execPath, ['server/main.ts'], {
-    env: { ...process.env, ...env },
+    env: { ...inherited, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! });
@@ -43,5 +48,8 @@ export async function api(server: TestServer, method: string, p: string, body?: 
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  return res.json();
+  const text = await res.text();
+  // A refusal fails here with what the server said, not later as an undefined token or id.
+  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${text}`);
+  return JSON.parse(text);
 }

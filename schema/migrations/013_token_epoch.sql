@@ -6,10 +6,6 @@
 -- (`user:<id>`) at commit, so every instance refuses them at once and closes the /collab and /rtc connections they
 -- opened.
 ALTER TABLE users ADD COLUMN token_epoch integer NOT NULL DEFAULT 0;
--- Refresh tokens carry the epoch of their login too: one issued under an older epoch is refused, so a login that
--- checked the password just before a revocation committed gets no session that outlives it.
-ALTER TABLE refresh_tokens ADD COLUMN token_epoch integer NOT NULL DEFAULT 0;
 
 -- Down Migration
-ALTER TABLE refresh_tokens DROP COLUMN token_epoch;
 ALTER TABLE users DROP COLUMN token_epoch;
