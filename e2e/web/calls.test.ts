@@ -8,7 +8,7 @@ import { eventually, setUpTeam, type Team, type TestUser } from '../../server/te
 import { findWorkerBinary } from '../../sfu/index.ts';
 import { startCoturn, turnserverInstalled, type Coturn } from '../coturn.ts';
 import { ci, skipUnlessInstalled } from '../executable.ts';
-import { skipWithoutChromium, startWebApp, type AppPage, type WebApp } from './harness.ts';
+import { changePasswordInForm, skipWithoutChromium, startWebApp, type AppPage, type WebApp } from './harness.ts';
 
 const workerMissing = findWorkerBinary(process.env.MEDIASOUP_WORKER_BIN).binary ? [] : ['the mediasoup worker (scripts/install-mediasoup-worker.sh)'];
 const skip = skipWithoutChromium() || skipUnlessInstalled(workerMissing, 'web client call tests');
@@ -227,12 +227,7 @@ describe('calls in the web client', { skip }, () => {
     // The same browser, another tab: the password changes, which ends every session's tokens, this one's included.
     const account = await p.context.newPage();
     await account.goto('/account');
-    const pw = account.getByRole('form', { name: 'Change password' });
-    await pw.getByLabel('Current password').fill(person.password);
-    await pw.getByLabel('New password', { exact: true }).fill('an entirely new passphrase');
-    await pw.getByLabel('Repeat the new password').fill('an entirely new passphrase');
-    await pw.getByRole('button', { name: 'Change password' }).click();
-    await account.getByText('Password changed').waitFor();
+    await changePasswordInForm(account, person.password, 'an entirely new passphrase');
 
     // The call's connection was closed (session_revoked) and joined again with the new token, as it was.
     await eventually(async () => assert.notEqual(await peerIdOf(p.page), before), 15_000);

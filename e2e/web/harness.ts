@@ -97,3 +97,13 @@ export async function waitForStatus(page: Page, expected: RegExp): Promise<void>
     assert.fail(`status is "${await status.textContent()}", not ${expected}: ${(err as Error).message}`);
   });
 }
+
+/** Changes the signed-in person's password through the account page's form (the page is at /account). */
+export async function changePasswordInForm(page: Page, from: string, to: string): Promise<void> {
+  const form = page.getByRole('form', { name: 'Change password' });
+  await form.getByLabel('Current password').fill(from);
+  await form.getByLabel('New password', { exact: true }).fill(to);
+  await form.getByLabel('Repeat the new password').fill(to);
+  await form.getByRole('button', { name: 'Change password' }).click();
+  await page.getByText('Password changed').waitFor();
+}

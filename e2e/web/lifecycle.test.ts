@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventually } from '../../server/test/harness.ts';
-import { signIn, skipWithoutChromium, startWebApp, type WebApp } from './harness.ts';
+import { changePasswordInForm, signIn, skipWithoutChromium, startWebApp, type WebApp } from './harness.ts';
 
 let app: WebApp;
 
@@ -77,12 +77,7 @@ describe('the life cycle of groups, channels and accounts in the web client', { 
     const elsewhere = await app.open(owner, `/channels/${todo}`);
     await elsewhere.page.getByText('This channel is archived').waitFor({ timeout: 10_000 });
     await a.page.getByRole('link', { name: /Your account/ }).click();
-    const pw = a.page.getByRole('form', { name: 'Change password' });
-    await pw.getByLabel('Current password').fill(owner.password);
-    await pw.getByLabel('New password', { exact: true }).fill('an entirely new passphrase');
-    await pw.getByLabel('Repeat the new password').fill('an entirely new passphrase');
-    await pw.getByRole('button', { name: 'Change password' }).click();
-    await a.page.getByText('Password changed').waitFor();
+    await changePasswordInForm(a.page, owner.password, 'an entirely new passphrase');
     await elsewhere.page.getByLabel('Username or email').waitFor({ timeout: 10_000 });
     await a.screenshot('lifecycle-account');
     await a.page.goto(`/groups/${group.id}`);

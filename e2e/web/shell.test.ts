@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { eventually, setUpTeam, type Team } from '../../server/test/harness.ts';
-import { skipWithoutChromium, startWebApp, waitForStatus, type WebApp } from './harness.ts';
+import { changePasswordInForm, skipWithoutChromium, startWebApp, waitForStatus, type WebApp } from './harness.ts';
 import { addTask } from './task-list.ts';
 
 let app: WebApp;
@@ -130,12 +130,7 @@ describe('the web client shell', { skip: skipWithoutChromium() }, () => {
     await b.getByRole('navigation', { name: 'Groups and channels' }).getByRole('link', { name: 'Team', exact: true }).click();
     await b.getByRole('heading', { name: 'Team' }).waitFor();
     await b.goto('/account');
-    const pw = b.getByRole('form', { name: 'Change password' });
-    await pw.getByLabel('Current password').fill(person.password);
-    await pw.getByLabel('New password', { exact: true }).fill('an entirely new passphrase');
-    await pw.getByLabel('Repeat the new password').fill('an entirely new passphrase');
-    await pw.getByRole('button', { name: 'Change password' }).click();
-    await b.getByText('Password changed').waitFor();
+    await changePasswordInForm(b, person.password, 'an entirely new passphrase');
     // The first tab's channel was closed as session_revoked, and reconnected with the new pair, not the dead one.
     await addTask(a.page, 'after the change');
     await waitForStatus(a.page, /All changes saved/);
