@@ -97,7 +97,7 @@ export function aiMetrics(registry: Registry, pool: pg.Pool): AiMetrics {
         delete: timed('delete', store.delete),
         deleteWhere: timed('delete', store.deleteWhere),
         query: timed('query', store.query),
-        parts: timed('get', store.parts),
+        indexed: timed('get', store.indexed),
         heartbeat: timed('heartbeat', store.heartbeat),
         count: timed('count', store.count),
       };

@@ -64,9 +64,10 @@ export interface Ai {
    */
   forgetDocument(name: string): Promise<void>;
   /**
-   * Reconciles Chroma with the database; says how much it queued and dropped: queues every channel's content and
-   * every listed chat segment that has no chunks yet (a sealed segment changes only through stores, which queue
-   * it), and drops the chunks of channels and segments that are gone.
+   * Reconciles Chroma with the database; says how much it queued and dropped: queues every channel's content,
+   * every listed chat segment and every file that has no chunks yet (a sealed segment changes only through stores,
+   * which queue it; a file only at upload), and drops the chunks of channels and segments that are gone. Run on a
+   * timer, and from the admin console (after a restore without the AI index).
    */
   sweep(): Promise<{ queued: number; dropped: number }>;
   /** Runs every due indexing job now (tests; `npm run ai:worker` runs the same loop). */
@@ -137,7 +138,7 @@ export async function startAi(options: AiOptions): Promise<Ai> {
     const listed = new Map<string, Set<number>>();
     for (const s of segments) listed.set(s.channel_id, (listed.get(s.channel_id) ?? new Set()).add(s.part));
     const live = new Set(rows.map((r) => r.id));
-    const indexed = await vectors.parts();
+    const { parts: indexed, files } = await vectors.indexed();
     for (const [id, parts] of indexed) {
       if (!live.has(id)) {
         await vectors.deleteWhere({ channel_id: id });
@@ -153,6 +154,13 @@ export async function startAi(options: AiOptions): Promise<Ai> {
     for (const s of segments) {
       if (indexed.get(s.channel_id)?.has(s.part)) continue;
       await enqueue(pool, { kind: 'index_document', name: segmentName(s.channel_id, s.part) });
+      queued++;
+    }
+    // Files are indexed once, at upload: one with no chunks (an index lost, or restored without Chroma) is again.
+    const { rows: stored } = await pool.query<{ id: string }>('SELECT id FROM files');
+    for (const { id } of stored) {
+      if (files.has(id)) continue;
+      await enqueue(pool, { kind: 'index_file', fileId: id });
       queued++;
     }
     return { queued, dropped };

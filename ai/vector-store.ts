@@ -50,8 +50,8 @@ export interface VectorStore {
   deleteWhere(where: Where): Promise<void>;
   /** The nearest chunks that `readers` may read, and no others (see `query` below for how). */
   query(vector: number[], readers: Readers, topK: number): Promise<Hit[]>;
-  /** The parts that have chunks (see ChunkMetadata.part), by channel id, for reconciliation. */
-  parts(): Promise<Map<string, Set<number>>>;
+  /** What has chunks, for reconciliation: the parts (see ChunkMetadata.part) by channel id, and the files. */
+  indexed(): Promise<{ parts: Map<string, Set<number>>; files: Set<string> }>;
   heartbeat(): Promise<boolean>;
   count(): Promise<number>;
 }
@@ -160,8 +160,9 @@ export async function openVectorStore(url: string, model: string, dim: number): 
       if (nearest.length === topK) return nearest;
       return search(where, topK);
     },
-    async parts() {
+    async indexed() {
       const parts = new Map<string, Set<number>>();
+      const files = new Set<string>();
       for (let offset = 0; ; offset += 1000) {
         const page = await collection.get({ include: ['metadatas'], limit: 1000, offset });
         for (const m of page.metadatas) {
@@ -169,8 +170,9 @@ export async function openVectorStore(url: string, model: string, dim: number): 
           const channel = String(m.channel_id);
           if (!parts.has(channel)) parts.set(channel, new Set());
           parts.get(channel)!.add(typeof m.part === 'number' ? m.part : -1);
+          if (m.source === 'file' && m.file_id) files.add(String(m.file_id));
         }
-        if (page.ids.length < 1000) return parts;
+        if (page.ids.length < 1000) return { parts, files };
       }
     },
     async heartbeat() {

@@ -10,6 +10,7 @@ import { chat, kanban, page, tasks } from '../../collab/index.ts';
 import { connect, type Client } from '../../collab/test/clients.ts';
 import { eventually, setUpTeam, startTestServer, type Team, type TestServer } from '../../server/test/harness.ts';
 import { makePdf } from '../../server/test/make-pdf.ts';
+import { openVectorStore } from '../vector-store.ts';
 import { writeTestModel } from './model-folder.ts';
 import { startOllamaDouble, type OllamaDouble } from './ollama-double.ts';
 
@@ -242,6 +243,17 @@ describe('AI search over live documents', () => {
     // Another group's member finds none of it.
     const other = await search(b.member.token, { query: 'vacation requests calendar tool parking passes', top_k: 20 });
     assert.ok(other.sources.every((s) => s.source !== 'file'));
+
+    // The index loses a file's chunks (as when restored without Chroma's data): the sweep queues it again.
+    const health = (await server.call('GET', '/api/ai/health', { token: a.member.token })).body;
+    const store = await openVectorStore(health.chroma.url, health.embedder.model, health.embedder.dimension);
+    await store.deleteWhere({ file_id: pdf });
+    const fileHits = async () => (await search(a.member.token, { query: 'vacation requests calendar tool', top_k: 5 })).sources
+      .filter((s) => (s as unknown as { file_id?: string }).file_id === pdf);
+    assert.deepEqual(await fileHits(), [], 'gone from the index');
+    const { queued } = await server.ai.sweep();
+    assert.ok(queued >= 1);
+    await indexed(async () => assert.equal((await fileHits()).length > 0, true, 'indexed again'));
   });
 
   it('@AI in a TEXT channel gets a reply in its thread, streamed into the chat for everyone watching', async () => {

@@ -3,7 +3,7 @@ import type { Queryable } from '../../core/db/database.ts';
 export interface AdminAction {
   actorId: string;
   action: string;
-  targetType: 'user' | 'group' | 'channel' | 'message' | 'file' | 'session';
+  targetType: 'user' | 'group' | 'channel' | 'message' | 'file' | 'session' | 'ai_index';
   targetId: string | null;
   details?: Record<string, unknown>;
 }

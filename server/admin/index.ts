@@ -96,7 +96,7 @@ export function mountAdmin(app: Express, deps: AdminDeps): void {
   mountGroupPages(router, db);
   mountContentPages(router, db, collab, calls, deps.log);
   mountFilePages(router, db);
-  mountOperationPages(router, db);
+  mountOperationPages(router, db, ai);
   router.use('/admin', (_req, _res, next) => next(new ApiError(404, 'not_found', 'no such page')));
   router.use('/admin', pageErrors);
   app.use(router);

@@ -59,6 +59,7 @@ const doneMessages = {
   'superuser-revoked': 'The account is no longer a superuser.',
   'message-deleted': 'The message is deleted.',
   'file-removed': 'The file is removed, and its AI chunks are queued for removal.',
+  'ai-swept': 'Everything the AI index lacks is queued: the queued jobs below rebuild it.',
 } as const;
 export type Done = keyof typeof doneMessages;
 

@@ -1,14 +1,15 @@
 import type { Router } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
-import { auditPage } from './audit.ts';
+import type { Ai } from '../../ai/index.ts';
+import { auditPage, recordAdminAction } from './audit.ts';
 import { viewerOf } from './guard.ts';
 import { html } from './html.ts';
-import { page, pager, send } from './layout.ts';
+import { actionForm, flash, page, pager, redirectDone, send } from './layout.ts';
 import { PAGE_SIZE, pageNumber, parse, splitPage } from './params.ts';
 
-/** The audit log (the console's actions and every group's) and the AI indexing queue. */
-export function mountOperationPages(router: Router, db: pg.Pool): void {
+/** The audit log (the console's actions and every group's) and the AI indexing queue, which it can rebuild. */
+export function mountOperationPages(router: Router, db: pg.Pool, ai: Pick<Ai, 'sweep'>): void {
   router.get('/admin/audit', async (req, res) => {
     const query = parse(z.object({ page: pageNumber }), req.query, 'query');
     const { rows, hasMore } = splitPage(await auditPage(db, PAGE_SIZE + 1, (query.page - 1) * PAGE_SIZE));
@@ -21,7 +22,9 @@ export function mountOperationPages(router: Router, db: pg.Pool): void {
   });
 
   router.get('/admin/jobs', async (req, res) => {
-    const query = parse(z.object({ status: z.enum(['queued', 'running', 'failed']).default('failed'), page: pageNumber }), req.query, 'query');
+    const query = parse(z.object({
+      status: z.enum(['queued', 'running', 'failed']).default('failed'), page: pageNumber, done: z.string().optional(),
+    }), req.query, 'query');
     const { rows: counts } = await db.query<{ status: string; count: number }>(
       `SELECT status, count(*)::int AS count FROM jobs WHERE status <> 'done' GROUP BY status`,
     );
@@ -33,11 +36,22 @@ export function mountOperationPages(router: Router, db: pg.Pool): void {
       [query.status, PAGE_SIZE + 1, (query.page - 1) * PAGE_SIZE],
     )).rows);
     const count = (status: string) => counts.find((c) => c.status === status)?.count ?? 0;
-    send(res, page('Jobs', html`<p>The AI indexing queue:
+    const viewer = viewerOf(res);
+    send(res, page('Jobs', html`${flash('ok', query.done)}
+      <p>${actionForm(viewer, '/admin/jobs/sweep', 'Rebuild the AI index')} <span class="muted">queues every channel, chat
+      segment and file that has no chunks (as after a restore without Chroma's data), and drops chunks of what is gone;
+      the periodic sweep does the same every AI_SWEEP_INTERVAL_SECONDS</span></p>
+      <p>The AI indexing queue:
       ${(['queued', 'running', 'failed'] as const).map((s) => html`<a href="/admin/jobs?status=${s}" ${s === query.status ? html`aria-current="page"` : ''}>${s} (${count(s)})</a> `)}</p>
       <table><thead><tr><th>Id</th><th>Kind</th><th>What</th><th>Attempts</th><th>Run at</th><th>Worker</th><th>Error</th></tr></thead>
       <tbody>${rows.map((j) => html`<tr data-testid="job"><td>${j.id}</td><td>${j.kind}</td><td><code>${JSON.stringify(j.payload)}</code></td>
         <td>${j.attempts}</td><td>${j.run_at}</td><td>${j.locked_by ?? ''}</td><td>${j.last_error ?? ''}</td></tr>`)}</tbody></table>
-      ${pager('/admin/jobs', { status: query.status }, query.page, hasMore)}`, viewerOf(res), '/admin/jobs'));
+      ${pager('/admin/jobs', { status: query.status }, query.page, hasMore)}`, viewer, '/admin/jobs'));
+  });
+
+  router.post('/admin/jobs/sweep', async (_req, res) => {
+    const result = await ai.sweep();
+    await recordAdminAction(db, { actorId: viewerOf(res).userId, action: 'ai.sweep', targetType: 'ai_index', targetId: null, details: result });
+    redirectDone(res, '/admin/jobs?status=queued', 'ai-swept');
   });
 }

@@ -315,6 +315,19 @@ describe('admin console: audit, jobs, figures, health', () => {
     assert.doesNotMatch((await admin.get('/admin/jobs?status=queued')).html, /chroma said no/);
   });
 
+  it('rebuilds the AI index on request: every channel is queued, and the action is audited', async () => {
+    const team = await setUpTeam(server, ['DOC', 'TODO']);
+    await server.database.pool.query(`DELETE FROM jobs WHERE status = 'queued'`);
+    assert.match((await admin.get('/admin/jobs')).html, /Rebuild the AI index/);
+    const res = await admin.post('/admin/jobs/sweep');
+    assert.equal(res.status, 303);
+    const queued = (await server.database.pool.query(`SELECT payload->>'name' AS name FROM jobs WHERE kind = 'index_document' AND status = 'queued'`)).rows.map((r) => r.name);
+    for (const id of Object.values(team.channels)) assert.ok(queued.includes(id), `channel ${id} queued`);
+    assert.match((await admin.get('/admin/jobs?status=queued&done=ai-swept')).html, /Everything the AI index lacks is queued/);
+    const actions = [...(await admin.get('/admin/audit')).html.matchAll(/data-action="([^"]+)"/g)].map((r) => r[1]);
+    assert.equal(actions[0], 'ai.sweep');
+  });
+
   it('shows figures: users, active users, messages per day, storage per group', async () => {
     const res = await admin.get('/admin');
     const total = Number(/data-testid="users-total">(\d+)/.exec(res.html)?.[1]);
