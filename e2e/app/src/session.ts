@@ -2,6 +2,7 @@
 // reload. The access token is refreshed shortly before it expires; each refresh token works once (the server
 // rotates them, and takes a spent one for a leak that ends the whole login), so one refresh at a time, shared by
 // every caller and by every tab of this browser, which all hold the one session.
+import * as idb from 'lib0/indexeddb';
 import { clearOfflineData } from './offline-data.ts';
 
 export interface User {
@@ -45,11 +46,38 @@ function read(): Stored | null {
   }
 }
 
-function write(next: Stored | null): void {
+/**
+ * The pair as tabs hand it to one another under the session lock: IndexedDB, which every tab reads in order (a
+ * write committed before the lock passes is seen by the next holder), where a tab's localStorage may not show
+ * another tab's write yet when the lock reaches it. Without IndexedDB, localStorage alone.
+ */
+async function inPairStore<T>(work: (store: IDBObjectStore) => Promise<T>): Promise<T | undefined> {
+  if (typeof indexedDB === 'undefined') return undefined;
+  try {
+    const db = await idb.openDB(KEY, (created) => idb.createStores(created, [['pair']]));
+    try {
+      const [store] = idb.transact(db, ['pair']);
+      return await work(store!);
+    } finally {
+      db.close();
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** The session's latest pair, as the last holder of the lock left it. */
+async function latestShared(): Promise<Stored | null> {
+  const stored = (await inPairStore((store) => idb.rtop(store.get(KEY)))) as Stored | null | undefined;
+  return stored === undefined ? read() : stored;
+}
+
+function write(next: Stored | null): Promise<unknown> {
   current = next;
   if (next) localStorage.setItem(KEY, JSON.stringify(next));
   else localStorage.removeItem(KEY);
   listeners.forEach((l) => l());
+  return inPairStore((store) => idb.rtop(store.put(next, KEY)));
 }
 
 export const currentUser = (): User | null => current?.user ?? null;
@@ -137,7 +165,7 @@ export async function changePassword(currentPassword: string, newPassword: strin
     const tokens = await postJson<Tokens>('/api/auth/password', { current_password: currentPassword, new_password: newPassword }, {
       authorization: `Bearer ${token}`,
     });
-    if (current) write({ ...current, ...lifetime(tokens), accessToken: tokens.access_token, refreshToken: tokens.refresh_token });
+    if (current) await write({ ...current, ...lifetime(tokens), accessToken: tokens.access_token, refreshToken: tokens.refresh_token });
   });
 }
 
@@ -156,17 +184,18 @@ function adopt(next: Stored): string {
 function refresh(endedEpoch?: number): Promise<string> {
   const had = current?.refreshToken;
   return underSessionLock(async () => {
-    const latest = read();
+    const latest = await latestShared();
     if (!latest) throw new AuthError('signed out');
     // Another tab refreshed, or the password was changed, while this one waited: that pair is the session's now.
     if (latest.refreshToken !== had && (endedEpoch === undefined || epochOf(latest.accessToken) > endedEpoch)) return adopt(latest);
     try {
       const tokens = await postJson<Tokens>('/api/auth/refresh', { refresh_token: latest.refreshToken });
-      write({ ...latest, user: current?.user ?? latest.user, ...lifetime(tokens), accessToken: tokens.access_token, refreshToken: tokens.refresh_token });
+      // Stored before the lock passes on, so the next holder reads this pair, not the one just spent.
+      await write({ ...latest, user: current?.user ?? latest.user, ...lifetime(tokens), accessToken: tokens.access_token, refreshToken: tokens.refresh_token });
       return tokens.access_token;
     } catch (error) {
       // A pair written meanwhile by a tab that did not wait (no Web Locks, and the lease raced) is the answer.
-      const now = read();
+      const now = await latestShared();
       if (now && now.refreshToken !== latest.refreshToken) return adopt(now);
       // The server refusing the refresh token (spent, revoked, expired) ends the session; a network failure, a
       // timeout or a server error does not.
@@ -193,7 +222,7 @@ export async function accessToken(options: { force?: boolean; refused?: string; 
 }
 
 async function endSession(): Promise<void> {
-  write(null);
+  await write(null);
   await clearOfflineData();
 }
 
@@ -204,7 +233,7 @@ export const forgetSession = endSession;
 export async function logout(): Promise<void> {
   // Under the lock, so no tab's refresh writes a pair back after the sign-out (which would sign every tab in again).
   await underSessionLock(async () => {
-    const stored = read();
+    const stored = await latestShared();
     if (stored) await postJson('/api/auth/logout', { refresh_token: stored.refreshToken }).catch(() => undefined);
     await endSession();
   });
