@@ -125,10 +125,10 @@ export function onSessionChange(listener: () => void): () => void {
   return () => listeners.delete(listener);
 }
 
-async function postJson<T>(path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+async function postJson<T>(path: string, body: unknown, headers: Record<string, string> = {}, init: RequestInit = {}): Promise<T> {
   // Bounded, since the session lock is held meanwhile: a hung request would stall every tab's refresh.
   const res = await fetch(path, {
-    method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(LEASE_MS),
+    method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(LEASE_MS), ...init,
   });
   const json = res.status === 204 ? null : await res.json().catch(() => null);
   if (!res.ok) {
@@ -231,10 +231,11 @@ export const forgetSession = endSession;
 
 /** Signs out here and on the server (that login's refresh tokens are revoked), and forgets what was cached. */
 export async function logout(): Promise<void> {
-  // Under the lock, so no tab's refresh writes a pair back after the sign-out (which would sign every tab in again).
-  await underSessionLock(async () => {
-    const stored = await latestShared();
-    if (stored) await postJson('/api/auth/logout', { refresh_token: stored.refreshToken }).catch(() => undefined);
-    await endSession();
-  });
+  const stored = current;
+  // Forgotten here first, so the device is signed out at once (a page opened right after finds it so); then the
+  // server revokes the login (any token of it ends it all, so one another tab has rotated since still does), in a
+  // request that outlives the page. A tab's refresh that lands meanwhile fails at the next one.
+  const forgotten = endSession();
+  if (stored) await postJson('/api/auth/logout', { refresh_token: stored.refreshToken }, {}, { keepalive: true }).catch(() => undefined);
+  await forgotten;
 }
